@@ -1,0 +1,52 @@
+"""The bot's command catalogue: names, argument hints and one-line descriptions for menus and /help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str
+    description: str
+    admin: bool = False
+
+
+READER_COMMANDS: tuple[Command, ...] = (
+    Command("start", "", "Welcome and how to follow the channel"),
+    Command("help", "", "Every command, one line each"),
+    Command("latest", "[n]", "The n newest articles (default 5, at most 20)"),
+    Command("topics", "", "The topics you can follow"),
+    Command("topic", "<name> [n]", "The newest articles in a topic"),
+    Command("search", "<words>", "Search headlines and summaries"),
+    Command("subscribe", "<topic>", "Get a private message for each new article in a topic"),
+    Command("unsubscribe", "<topic>", "Stop messages for a topic"),
+    Command("mytopics", "", "The topics you follow"),
+)
+
+ADMIN_COMMANDS: tuple[Command, ...] = (
+    Command("status", "", "Feeds, outbox, latency and errors", admin=True),
+    Command("feeds", "", "List feeds with their state", admin=True),
+    Command("addfeed", "<url>", "Add a feed (or a site: its feed is discovered)", admin=True),
+    Command("removefeed", "<id|url>", "Remove a feed", admin=True),
+    Command("addtopic", "<name> <keywords…> [#category…]", "Add or change a topic", admin=True),
+    Command("removetopic", "<name>", "Remove a topic", admin=True),
+    Command("pause", "", "Stop posting to the channel", admin=True),
+    Command("resume", "", "Resume posting to the channel", admin=True),
+)
+
+
+def visible_commands(*, admin: bool) -> tuple[Command, ...]:
+    return READER_COMMANDS + ADMIN_COMMANDS if admin else READER_COMMANDS
+
+
+def help_text(*, admin: bool, implemented: frozenset[str] | None = None) -> str:
+    """Plain-text help: one line per command. `implemented` filters to the commands wired up."""
+    lines = ["Commands:"]
+    for cmd in visible_commands(admin=admin):
+        if implemented is not None and cmd.name not in implemented:
+            continue
+        usage = f"/{cmd.name} {cmd.args}".rstrip()
+        lines.append(f"{usage} - {cmd.description}")
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""Frozen dataclasses passed between layers: parsed entries, normalised articles, feeds and posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One entry as a feed parser returned it, before cleaning. Text fields may hold HTML."""
+
+    guid: str | None
+    link: str | None
+    title: str | None
+    title_is_html: bool
+    summary: str | None
+    content: str | None  # full body, only used when there is no summary
+    published: datetime | None  # aware UTC, or None when the feed gave none
+    updated: datetime | None
+    categories: tuple[str, ...] = ()
+    image: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed document: its own metadata and its entries."""
+
+    title: str | None
+    link: str | None  # the site's home page
+    entries: tuple[RawEntry, ...]
+    format: str  # "rss20", "atom10", "json11", ...
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A normalised entry: plain-text headline and dek, canonical absolute URL, UTC time."""
+
+    guid: str
+    url: str
+    headline: str
+    dek: str
+    published: datetime | None
+    categories: tuple[str, ...] = ()
+    image: str | None = None
+    source: str = ""
+    needs_dek: bool = False  # the feed gave no usable summary: fetch og:description
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A stored feed subscription and its fetch state."""
+
+    id: int
+    url: str
+    title: str | None
+    enabled: bool
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetched_at: datetime | None = None
+    next_fetch_at: datetime | None = None
+    error_count: int = 0
+    last_error: str | None = None
+    synced: bool = False  # True once the first sync has happened
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article row as read back from storage."""
+
+    id: int
+    feed_id: int
+    url: str
+    headline: str
+    dek: str
+    published: datetime
+    categories: tuple[str, ...] = ()
+    image: str | None = None
+    source: str = ""
+    first_seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A named topic: articles match by keyword in headline/dek or by feed category."""
+
+    name: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    channel_id: str | None = None  # a topic may route to its own channel
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Edges: the CLI, python-telegram-bot wiring and command handlers, the sandbox."""

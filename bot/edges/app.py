@@ -1,0 +1,105 @@
+"""python-telegram-bot wiring in one place: the Application, its handlers, command menus, and `serve()`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CommandHandler
+
+from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
+from bot.core.errors import ConfigError
+from bot.edges.handlers import Handlers
+from bot.edges.runtime import Runtime, open_runtime
+from bot.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
+    """Build the PTB Application against TELEGRAM_API_URL and register every handler."""
+    settings = runtime.settings
+    token = settings.token
+    if not token:
+        raise ConfigError("BOT_TOKEN is not set; get one from @BotFather, or run `make run` for the sandbox")
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{settings.telegram_api_url}/bot")
+        .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .connect_timeout(10)
+        .read_timeout(15)
+        .write_timeout(15)
+        .get_updates_read_timeout(35)
+        .build()
+    )
+    handlers = Handlers(runtime)
+    app.add_handler(CommandHandler("start", handlers.start))
+    app.add_handler(CommandHandler("help", handlers.help))
+    app.add_error_handler(_on_error)
+    return app
+
+
+async def _on_error(update: object, context: object) -> None:
+    error = getattr(context, "error", None)
+    log.error("handler_failed", error=repr(error), update_type=type(update).__name__)
+
+
+def _menu(commands: tuple[Command, ...], implemented: frozenset[str]) -> list[BotCommand]:
+    return [BotCommand(c.name, c.description) for c in commands if c.name in implemented]
+
+
+async def register_menus(app: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
+    """Readers see reader commands; each admin's private chat also gets the admin commands."""
+    implemented = runtime.implemented_commands
+    await app.bot.set_my_commands(_menu(READER_COMMANDS, implemented), scope=BotCommandScopeDefault())
+    admin_menu = _menu(READER_COMMANDS + ADMIN_COMMANDS, implemented)
+    for admin_id in runtime.settings.admin_ids:
+        try:
+            await app.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:  # an admin who never opened a chat with the bot
+            log.warning("admin_menu_failed", admin_id=admin_id, error=str(exc))
+
+
+async def _learn_channel(app: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
+    channel = runtime.settings.channel_id
+    if not channel:
+        return
+    try:
+        chat = await app.bot.get_chat(channel)
+    except TelegramError as exc:
+        log.warning("channel_lookup_failed", channel=channel, error=str(exc))
+        return
+    runtime.channel_username = chat.username
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the bot until `stop` is set: polling, background services, then a clean shutdown."""
+    runtime = await open_runtime(settings)
+    try:
+        app = build_application(runtime)
+        await app.initialize()
+        try:
+            me = app.bot
+            log.info("bot_started", username=me.username, api=settings.telegram_api_url)
+            await register_menus(app, runtime)
+            await _learn_channel(app, runtime)
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+            await app.start()
+            await stop.wait()
+            log.info("bot_stopping")
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            with contextlib.suppress(TelegramError):
+                await app.shutdown()
+    finally:
+        await runtime.close()
+        log.info("bot_stopped")

@@ -1,0 +1,57 @@
+"""Thin command handlers: parse arguments, call a service, reply. No SQL and no formatting rules here."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import structlog
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.core.commands import help_text
+
+if TYPE_CHECKING:
+    from bot.edges.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+Ctx = ContextTypes.DEFAULT_TYPE
+
+
+class Handlers:
+    """Command callbacks bound to the runtime's services (a typed object, not `bot_data`)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    def is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.rt.settings.admin_ids
+
+    async def start(self, update: Update, context: Ctx) -> None:
+        if update.effective_message is None:
+            return
+        invite = self.rt.channel_link()
+        follow = (
+            "Follow us on Telegram for the latest updates: "
+            f'<a href="{html.escape(invite)}">{html.escape(invite.removeprefix("https://"))}</a>'
+            if invite
+            else "Follow our channel for the latest updates."
+        )
+        text = (
+            "👋 Hi! I post every new article from our newsroom to the channel.\n"
+            f"{follow}\n\n"
+            "Try /latest for the newest stories, /topics to see what you can follow, "
+            "or /help for every command."
+        )
+        await update.effective_message.reply_text(
+            text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        )
+
+    async def help(self, update: Update, context: Ctx) -> None:
+        if update.effective_message is None:
+            return
+        await update.effective_message.reply_text(
+            help_text(admin=self.is_admin(update), implemented=self.rt.implemented_commands)
+        )

@@ -1,0 +1,1 @@
+"""Services: the ingest cycle, the publisher/outbox loop and subscription fan-out."""

@@ -1,0 +1,118 @@
+"""Settings from the environment and `.env` (pydantic-settings); a bad value is one clear ConfigError."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.errors import ConfigError
+
+_CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d{5,15}|-?\d{1,15})$")
+
+DEFAULT_TEMPLATE = '<b>{headline}</b>\n\n{dek}\n\n<a href="{url}">Read more at {source}</a>'
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting newsbot reads. Names are part of the public interface: keep them."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_URL")
+    channel_id: str | None = Field(default=None, alias="CHANNEL_ID")
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="ADMIN_IDS")
+    database_path: Path = Field(default=Path("newsbot.db"), alias="DATABASE_PATH")
+    feeds: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="FEEDS")
+    poll_interval_seconds: int = Field(default=120, ge=10, le=86_400, alias="POLL_INTERVAL_SECONDS")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: Literal["console", "json"] | None = Field(default=None, alias="LOG_FORMAT")
+
+    # ingest
+    backfill_max_posts: int = Field(default=3, ge=0, le=100, alias="BACKFILL_MAX_POSTS")
+    backfill_max_age_hours: float = Field(default=24, ge=0, alias="BACKFILL_MAX_AGE_HOURS")
+    max_post_age_hours: float = Field(default=48, gt=0, alias="MAX_POST_AGE_HOURS")
+    fetch_timeout_seconds: float = Field(default=20, gt=0, le=300, alias="FETCH_TIMEOUT_SECONDS")
+    max_feed_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="MAX_FEED_BYTES")
+    fetch_concurrency: int = Field(default=16, ge=1, le=256, alias="FETCH_CONCURRENCY")
+    per_host_concurrency: int = Field(default=4, ge=1, le=64, alias="PER_HOST_CONCURRENCY")
+
+    # publishing
+    post_template: str = Field(default=DEFAULT_TEMPLATE, alias="POST_TEMPLATE")
+    link_preview: Literal["off", "small", "large"] = Field(default="large", alias="LINK_PREVIEW")
+    disable_notification: bool = Field(default=False, alias="DISABLE_NOTIFICATION")
+    posts_per_minute: int = Field(default=20, ge=1, le=20, alias="POSTS_PER_MINUTE")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return value
+
+    @field_validator("channel_id")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if not _CHANNEL_RE.match(value):
+            raise ValueError("must be @channelname or a numeric id like -1001234567890")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return value or None
+        return value
+
+    @property
+    def token(self) -> str | None:
+        """The bot token in clear, for the Telegram client only. Never log it."""
+        return self.bot_token.get_secret_value() if self.bot_token else None
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Load settings; raise ConfigError naming the first bad setting in one line."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]  # pydantic-settings' init-only arg
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err.get("loc") or ("?",)
+        name = str(loc[0]).upper()
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {name}: {msg}") from None

@@ -1,0 +1,106 @@
+"""Settings load from env and .env; each bad value is one clear line naming the setting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.core.errors import ConfigError
+from bot.settings import load_settings
+
+ALL = (
+    "BOT_TOKEN TELEGRAM_API_URL CHANNEL_ID ADMIN_IDS DATABASE_PATH FEEDS POLL_INTERVAL_SECONDS "
+    "LOG_LEVEL LOG_FORMAT POST_TEMPLATE LINK_PREVIEW POSTS_PER_MINUTE"
+).split()
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ALL:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults() -> None:
+    s = load_settings(None)
+    assert s.telegram_api_url == "https://api.telegram.org"
+    assert s.database_path == Path("newsbot.db")
+    assert s.poll_interval_seconds == 120
+    assert s.admin_ids == []
+    assert s.feeds == []
+    assert s.token is None
+
+
+def test_env_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_IDS", "11, 22,33")
+    monkeypatch.setenv("FEEDS", "https://a.example/feed, https://b.example/rss")
+    monkeypatch.setenv("CHANNEL_ID", "-1001234567890")
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    s = load_settings(None)
+    assert s.admin_ids == [11, 22, 33]
+    assert s.feeds == ["https://a.example/feed", "https://b.example/rss"]
+    assert s.channel_id == "-1001234567890"
+    assert s.telegram_api_url == "http://127.0.0.1:8081"
+    assert s.log_level == "DEBUG"
+
+
+def test_dotenv_file(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("BOT_TOKEN=123:abc\nCHANNEL_ID=@mynews\nPOLL_INTERVAL_SECONDS=60\n")
+    s = load_settings(env)
+    assert s.token == "123:abc"
+    assert s.channel_id == "@mynews"
+    assert s.poll_interval_seconds == 60
+    assert "123:abc" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("POLL_INTERVAL_SECONDS", "soon"),
+        ("POLL_INTERVAL_SECONDS", "1"),
+        ("ADMIN_IDS", "12,bob"),
+        ("CHANNEL_ID", "my channel"),
+        ("FEEDS", "ftp://x.example/feed"),
+        ("TELEGRAM_API_URL", "api.telegram.org"),
+        ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "xml"),
+        ("LINK_PREVIEW", "huge"),
+        ("POSTS_PER_MINUTE", "100"),
+    ],
+)
+def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings(None)
+    message = str(info.value)
+    assert message.startswith(f"invalid setting {name}:")
+    assert "\n" not in message
+
+
+def test_cli_bad_setting_is_one_line_no_traceback(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "POLL_INTERVAL_SECONDS": "abc", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "newsbot: error: invalid setting POLL_INTERVAL_SECONDS: "
+        "Input should be a valid integer, unable to parse string as an integer"
+    ]
+
+
+def test_run_without_token_points_to_sandbox(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "x.db")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "BOT_TOKEN is not set" in proc.stderr
+    assert "sandbox" in proc.stderr
+    assert "Traceback" not in proc.stderr
