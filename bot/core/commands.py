@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 
 
@@ -41,7 +42,7 @@ def visible_commands(*, admin: bool) -> tuple[Command, ...]:
     return READER_COMMANDS + ADMIN_COMMANDS if admin else READER_COMMANDS
 
 
-def help_text(*, admin: bool, implemented: frozenset[str] | None = None) -> str:
+def help_text(*, admin: bool, implemented: Set[str] | None = None) -> str:
     """Plain-text help: one line per command. `implemented` filters to the commands wired up."""
     lines = ["Commands:"]
     for cmd in visible_commands(admin=admin):

@@ -64,6 +64,7 @@ class Feed:
     error_count: int = 0
     last_error: str | None = None
     synced: bool = False  # True once the first sync has happened
+    site_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Set
 
 import structlog
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CommandHandler
 
 from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
 from bot.core.errors import ConfigError
 from bot.edges.handlers import Handlers
-from bot.edges.runtime import Runtime, open_runtime
+from bot.edges.runtime import BackgroundTask, Runtime, open_runtime
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -49,7 +50,7 @@ async def _on_error(update: object, context: object) -> None:
     log.error("handler_failed", error=repr(error), update_type=type(update).__name__)
 
 
-def _menu(commands: tuple[Command, ...], implemented: frozenset[str]) -> list[BotCommand]:
+def _menu(commands: tuple[Command, ...], implemented: Set[str]) -> list[BotCommand]:
     return [BotCommand(c.name, c.description) for c in commands if c.name in implemented]
 
 
@@ -77,6 +78,30 @@ async def _learn_channel(app: Application, runtime: Runtime) -> None:  # type: i
     runtime.channel_username = chat.username
 
 
+async def _supervise(name: str, task: BackgroundTask, bot: Bot, stop: asyncio.Event) -> None:
+    """Run a service loop; if it crashes, log it and start it again after a pause. It never stops the bot."""
+    while not stop.is_set():
+        try:
+            await task(bot, stop)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a service crash must not stop the bot
+            log.exception("service_crashed", service=name, error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=5)
+
+
+async def _finish(tasks: list[asyncio.Task[None]], grace: float = 5.0) -> None:
+    """Give service loops a moment to notice `stop`, then cancel the stragglers."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the bot until `stop` is set: polling, background services, then a clean shutdown."""
     runtime = await open_runtime(settings)
@@ -91,8 +116,13 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
             await app.start()
+            tasks = [
+                asyncio.create_task(_supervise(name, task, app.bot, stop), name=name)
+                for name, task in runtime.background
+            ]
             await stop.wait()
             log.info("bot_stopping")
+            await _finish(tasks)
         finally:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()

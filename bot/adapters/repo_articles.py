@@ -1,0 +1,212 @@
+"""SQL for articles: dedupe-and-store a feed's batch, queueing channel posts, topic tags and DMs atomically.
+
+Storing an article and queueing its post happen in one transaction, so a crash never loses a post.
+Reading queries for chat commands live in `repo_reading.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiosqlite
+
+from bot.adapters.db import Database
+from bot.core.models import Article
+from bot.core.policy import PostPolicy, choose_posts
+from bot.core.timeutil import to_epoch
+from bot.core.topics import TopicMatcher, matching_topics
+
+_CHUNK = 400
+
+
+@dataclass
+class StoreResult:
+    new: int = 0
+    updated: int = 0
+    queued: int = 0
+    new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+
+
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def _existing(
+    conn: aiosqlite.Connection, feed_id: int, guids: Sequence[str], urls: Sequence[str]
+) -> tuple[dict[str, tuple[int, str, str]], dict[str, tuple[int, int]]]:
+    """(by guid in this feed -> (id, headline, dek), by url anywhere -> (id, feed_id))."""
+    by_guid: dict[str, tuple[int, str, str]] = {}
+    by_url: dict[str, tuple[int, int]] = {}
+    for chunk in _chunks(guids):
+        marks = ",".join("?" * len(chunk))
+        rows = await conn.execute_fetchall(
+            f"SELECT id, guid, headline, dek FROM articles WHERE feed_id = ? AND guid IN ({marks})",
+            (feed_id, *chunk),
+        )
+        for r in rows:
+            by_guid[r[1]] = (r[0], r[2], r[3])
+    for chunk in _chunks(urls):
+        marks = ",".join("?" * len(chunk))
+        rows = await conn.execute_fetchall(
+            f"SELECT id, url, feed_id FROM articles WHERE url IN ({marks})", tuple(chunk)
+        )
+        for r in rows:
+            by_url[r[1]] = (r[0], r[2])
+    return by_guid, by_url
+
+
+class ArticleRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def store(
+        self,
+        feed_id: int,
+        articles: Sequence[Article],
+        *,
+        now: datetime,
+        first_sync: bool,
+        policy: PostPolicy,
+        channel_id: str | None,
+        matchers: Sequence[TopicMatcher] = (),
+    ) -> StoreResult:
+        """Insert new articles, record changed ones as updates, and queue what should be posted."""
+        result = StoreResult()
+        if not articles:
+            return result
+        now_s = to_epoch(now)
+        async with self.db.transaction() as conn:
+            by_guid, by_url = await _existing(
+                conn, feed_id, [a.guid for a in articles], [a.url for a in articles]
+            )
+            fresh: dict[str, Article] = {}
+            seen_urls: set[str] = set()
+            updates: list[tuple[str, str, str, str | None, int, int]] = []
+            for art in articles:
+                if art.url in seen_urls:
+                    continue
+                seen_urls.add(art.url)
+                hit = by_guid.get(art.guid)
+                url_hit = by_url.get(art.url)
+                if hit is None and url_hit is not None and url_hit[1] == feed_id:
+                    # same feed, new guid for a known URL: treat as the same story
+                    rows = list(
+                        await conn.execute_fetchall(
+                            "SELECT headline, dek FROM articles WHERE id = ?", (url_hit[0],)
+                        )
+                    )
+                    hit = (url_hit[0], rows[0][0], rows[0][1]) if rows else None
+                if hit is not None:
+                    article_id, headline, dek = hit
+                    if (art.headline, art.dek) != (headline, dek) and art.headline:
+                        updates.append(
+                            (
+                                art.headline,
+                                art.dek,
+                                json.dumps(list(art.categories)),
+                                art.image,
+                                now_s,
+                                article_id,
+                            )
+                        )
+                    continue
+                if url_hit is not None:
+                    continue  # the same story from another feed: stored once
+                fresh[art.guid] = art
+            if updates:
+                await conn.executemany(
+                    "UPDATE articles SET headline = ?, dek = ?, categories = ?, image = COALESCE(?, image),"
+                    " updated_at = ? WHERE id = ?",
+                    updates,
+                )
+                await conn.executemany(
+                    "UPDATE outbox SET needs_edit = 1 WHERE article_id = ? AND state = 'sent'"
+                    " AND sent_at >= ?",
+                    [(u[5], now_s - int(policy.edit_window.total_seconds())) for u in updates],
+                )
+                result.updated = len(updates)
+                result.updated_ids = [u[5] for u in updates]
+            if not fresh:
+                return result
+            published = {g: min(a.published or now, now) for g, a in fresh.items()}
+            await conn.executemany(
+                "INSERT INTO articles (feed_id, guid, url, headline, dek, published_at, first_seen_at,"
+                " categories, image, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        feed_id,
+                        a.guid,
+                        a.url,
+                        a.headline,
+                        a.dek,
+                        to_epoch(published[g]),
+                        now_s,
+                        json.dumps(list(a.categories)),
+                        a.image,
+                        a.source,
+                    )
+                    for g, a in fresh.items()
+                ],
+            )
+            ids: dict[str, int] = {}
+            for chunk in _chunks(list(fresh)):
+                marks = ",".join("?" * len(chunk))
+                id_rows = await conn.execute_fetchall(
+                    f"SELECT guid, id FROM articles WHERE feed_id = ? AND guid IN ({marks})",
+                    (feed_id, *chunk),
+                )
+                ids.update({r[0]: r[1] for r in id_rows})
+            result.new = len(ids)
+            result.new_ids = list(ids.values())
+            to_post = choose_posts(
+                [(g, published[g]) for g in ids], first_sync=first_sync, now=now, policy=policy
+            )
+            outbox: list[tuple[int, str, int]] = []
+            tags: list[tuple[int, int, int]] = []
+            dm_topics: dict[int, list[int]] = {}
+            for guid, article_id in ids.items():
+                art = fresh[guid]
+                posting = guid in to_post
+                if posting and channel_id:
+                    outbox.append((article_id, channel_id, now_s))
+                for m in matching_topics(matchers, art.headline, art.dek, art.categories):
+                    tags.append((m.topic_id, article_id, to_epoch(published[guid])))
+                    if posting:
+                        if m.topic.channel_id and m.topic.channel_id != channel_id:
+                            outbox.append((article_id, m.topic.channel_id, now_s))
+                        dm_topics.setdefault(m.topic_id, []).append(article_id)
+            if tags:
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO article_topics (topic_id, article_id, published_at)"
+                    " VALUES (?, ?, ?)",
+                    tags,
+                )
+            if outbox:
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO outbox (article_id, chat_id, queued_at) VALUES (?, ?, ?)", outbox
+                )
+            result.queued = len(outbox)
+            if dm_topics:
+                await _queue_dms(conn, dm_topics, now_s)
+        return result
+
+    async def count(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) FROM articles")
+        return int(row[0]) if row else 0
+
+
+async def _queue_dms(conn: aiosqlite.Connection, by_topic: dict[int, list[int]], now_s: int) -> None:
+    marks = ",".join("?" * len(by_topic))
+    subs = await conn.execute_fetchall(
+        f"SELECT user_id, topic_id FROM subscriptions WHERE topic_id IN ({marks})", tuple(by_topic)
+    )
+    rows = {(user_id, article_id) for user_id, topic_id in subs for article_id in by_topic[topic_id]}
+    if rows:
+        await conn.executemany(
+            "INSERT OR IGNORE INTO dm_outbox (user_id, article_id, queued_at) VALUES (?, ?, ?)",
+            [(u, a, now_s) for u, a in sorted(rows)],
+        )

@@ -1,0 +1,155 @@
+"""SQL for the feeds table: subscriptions, fetch state, errors and schedule. Rows leave as `Feed`."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.adapters.db import Database
+from bot.core.errors import StorageError
+from bot.core.models import Feed
+from bot.core.timeutil import from_epoch, to_epoch
+
+
+class DuplicateFeedError(StorageError):
+    """The feed URL is already stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """What one fetch did to a feed's state; written in batches by `record_outcomes`."""
+
+    feed_id: int
+    now: datetime
+    next_fetch_at: datetime
+    ok: bool
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    error: str | None = None
+    new_url: str | None = None  # permanent redirect
+    disable: bool = False  # 410 Gone
+    synced: bool = False
+
+
+_COLUMNS = (
+    "id, url, title, enabled, etag, last_modified, last_fetched_at, next_fetch_at, error_count, "
+    "last_error, synced, site_url"
+)
+
+
+def _row_to_feed(row: sqlite3.Row) -> Feed:
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        title=row["title"],
+        enabled=bool(row["enabled"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_fetched_at=from_epoch(row["last_fetched_at"]),
+        next_fetch_at=from_epoch(row["next_fetch_at"]),
+        error_count=row["error_count"],
+        last_error=row["last_error"],
+        synced=bool(row["synced"]),
+        site_url=row["site_url"],
+    )
+
+
+class FeedRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, url: str, now: datetime, *, title: str | None = None) -> Feed:
+        try:
+            feed_id = await self.db.execute_write(
+                "INSERT INTO feeds (url, title, added_at, next_fetch_at) VALUES (?, ?, ?, 0)",
+                (url, title, to_epoch(now)),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateFeedError(f"feed already added: {url}") from exc
+        feed = await self.get(feed_id)
+        assert feed is not None
+        return feed
+
+    async def ensure(self, url: str, now: datetime) -> tuple[Feed, bool]:
+        """Add unless present; returns (feed, created)."""
+        existing = await self.by_url(url)
+        if existing is not None:
+            return existing, False
+        return await self.add(url, now), True
+
+    async def get(self, feed_id: int) -> Feed | None:
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE id = ?", (feed_id,))
+        return _row_to_feed(row) if row else None
+
+    async def by_url(self, url: str) -> Feed | None:
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        return _row_to_feed(row) if row else None
+
+    async def all(self, *, enabled_only: bool = False) -> list[Feed]:
+        where = "WHERE enabled = 1" if enabled_only else ""
+        rows = await self.db.fetchall(f"SELECT {_COLUMNS} FROM feeds {where} ORDER BY id")
+        return [_row_to_feed(r) for r in rows]
+
+    async def due(self, now: datetime) -> list[Feed]:
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM feeds WHERE enabled = 1 AND next_fetch_at <= ?"
+            " ORDER BY next_fetch_at, id",
+            (to_epoch(now),),
+        )
+        return [_row_to_feed(r) for r in rows]
+
+    async def next_due_at(self) -> datetime | None:
+        row = await self.db.fetchone("SELECT MIN(next_fetch_at) FROM feeds WHERE enabled = 1")
+        return from_epoch(row[0]) if row and row[0] is not None else None
+
+    async def remove(self, feed_id: int) -> bool:
+        return await self.db.execute_write("DELETE FROM feeds WHERE id = ?", (feed_id,)) > 0
+
+    async def set_enabled(self, feed_id: int, enabled: bool) -> bool:
+        changed = await self.db.execute_write(
+            "UPDATE feeds SET enabled = ?, next_fetch_at = 0, error_count = 0 WHERE id = ?",
+            (int(enabled), feed_id),
+        )
+        return changed > 0
+
+    async def record_outcomes(self, outcomes: list[FetchOutcome]) -> None:
+        """Write many fetch results in one short transaction (a warm cycle is mostly 304s)."""
+        if not outcomes:
+            return
+        async with self.db.transaction() as conn:
+            for o in outcomes:
+                params = {
+                    "id": o.feed_id,
+                    "now": to_epoch(o.now),
+                    "next": to_epoch(o.next_fetch_at),
+                    "etag": o.etag,
+                    "lm": o.last_modified,
+                    "title": o.title,
+                    "site": o.site_url,
+                    "err": o.error,
+                    "synced": int(o.synced),
+                    "enabled": 0 if o.disable else 1,
+                }
+                if o.ok:
+                    await conn.execute(
+                        "UPDATE feeds SET last_fetched_at = :now, next_fetch_at = :next, error_count = 0,"
+                        " last_error = NULL, etag = COALESCE(:etag, etag),"
+                        " last_modified = COALESCE(:lm, last_modified), title = COALESCE(:title, title),"
+                        " site_url = COALESCE(:site, site_url), synced = MAX(synced, :synced)"
+                        " WHERE id = :id",
+                        params,
+                    )
+                else:
+                    await conn.execute(
+                        "UPDATE feeds SET last_fetched_at = :now, next_fetch_at = :next,"
+                        " error_count = error_count + 1, last_error = :err, enabled = :enabled"
+                        " WHERE id = :id",
+                        params,
+                    )
+                if o.new_url:
+                    clash = await conn.execute_fetchall("SELECT 1 FROM feeds WHERE url = ?", (o.new_url,))
+                    if not clash:
+                        await conn.execute("UPDATE feeds SET url = ? WHERE id = ?", (o.new_url, o.feed_id))
