@@ -70,6 +70,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return value
 
+    @field_validator("post_template")
+    @classmethod
+    def _template_newlines(cls, value: str) -> str:
+        # .env files and shells make real newlines awkward: accept a literal backslash-n too.
+        return value.replace("\\n", "\n")
+
     @field_validator("channel_id")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:

@@ -104,3 +104,16 @@ def test_run_without_token_points_to_sandbox(tmp_path: Path) -> None:
     assert "BOT_TOKEN is not set" in proc.stderr
     assert "sandbox" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_every_setting_is_documented() -> None:
+    from bot.settings import Settings
+
+    root = Path(__file__).resolve().parents[1]
+    example = (root / ".env.example").read_text()
+    readme = (root / "README.md").read_text()
+    for field in Settings.model_fields.values():
+        name = field.alias
+        assert name, "every setting has an UPPER_SNAKE alias"
+        assert f"{name}=" in example, f"{name} missing from .env.example"
+        assert f"`{name}`" in readme, f"{name} missing from README.md"
