@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test lint typecheck pytest bench browser clean
 
 install: $(STAMP)
 
@@ -24,7 +24,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict bot
 
-pytest: install
+# The sandbox's browser test drives Debian's Chromium with Playwright (no browser download needed).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
+
+pytest: install browser
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.errors import ConfigError
+from bot.core.render import validate_template
 
 _CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d{5,15}|-?\d{1,15})$")
 
@@ -45,12 +46,39 @@ class Settings(BaseSettings):
     max_feed_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, alias="MAX_FEED_BYTES")
     fetch_concurrency: int = Field(default=16, ge=1, le=256, alias="FETCH_CONCURRENCY")
     per_host_concurrency: int = Field(default=4, ge=1, le=64, alias="PER_HOST_CONCURRENCY")
+    # processes parsing feeds off the event loop; 0 = one per CPU
+    parse_workers: int = Field(default=0, ge=0, le=64, alias="PARSE_WORKERS")
 
     # publishing
     post_template: str = Field(default=DEFAULT_TEMPLATE, alias="POST_TEMPLATE")
     link_preview: Literal["off", "small", "large"] = Field(default="large", alias="LINK_PREVIEW")
     disable_notification: bool = Field(default=False, alias="DISABLE_NOTIFICATION")
     posts_per_minute: int = Field(default=20, ge=1, le=20, alias="POSTS_PER_MINUTE")
+    # a post whose send was in flight when the bot died: skip = not re-sent (shown to admins), resend = again
+    inflight_policy: Literal["skip", "resend"] = Field(default="skip", alias="INFLIGHT_POLICY")
+    send_timeout_seconds: float = Field(default=15, gt=0, le=120, alias="SEND_TIMEOUT_SECONDS")
+
+    # chat: per-user command limit, and subscription DMs (under Telegram's 30 messages/s in all)
+    command_burst: int = Field(default=5, ge=1, le=1000, alias="COMMAND_BURST")
+    command_period_seconds: float = Field(default=10, gt=0, le=3600, alias="COMMAND_PERIOD_SECONDS")
+    dm_per_second: int = Field(default=20, ge=1, le=30, alias="DM_PER_SECOND")
+    dm_max_age_hours: float = Field(default=24, gt=0, alias="DM_MAX_AGE_HOURS")
+    # /addfeed from chat refuses loopback/private/link-local addresses unless this is true
+    allow_private_feeds: bool = Field(default=False, alias="ALLOW_PRIVATE_FEEDS")
+
+    @field_validator("post_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        try:
+            validate_template(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("POST_TEMPLATE: ")) from None
+        return value
+
+    @field_validator("inflight_policy", mode="before")
+    @classmethod
+    def _inflight(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -30,9 +30,14 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
     Command("status", "", "Feeds, outbox, latency and errors", admin=True),
     Command("feeds", "", "List feeds with their state", admin=True),
     Command("addfeed", "<url>", "Add a feed (or a site: its feed is discovered)", admin=True),
-    Command("removefeed", "<id|url>", "Remove a feed", admin=True),
-    Command("addtopic", "<name> <keywords…> [#category…]", "Add or change a topic", admin=True),
-    Command("removetopic", "<name>", "Remove a topic", admin=True),
+    Command("removefeed", "<id|url>", "Remove a feed (also /delfeed)", admin=True),
+    Command(
+        "addtopic",
+        "<name> <keyword>, <keyword>… [#category…] [@channel] [| description]",
+        "Add or change a topic: comma-separated keyword phrases match whole words",
+        admin=True,
+    ),
+    Command("removetopic", "<name>", "Remove a topic (also /deltopic)", admin=True),
     Command("pause", "", "Stop posting to the channel", admin=True),
     Command("resume", "", "Resume posting to the channel", admin=True),
 )

@@ -14,6 +14,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Comman
 from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
 from bot.core.errors import ConfigError
 from bot.edges.handlers import Handlers
+from bot.edges.handlers_admin import register_admin_handlers
+from bot.edges.handlers_reader import register_reader_handlers
 from bot.edges.runtime import BackgroundTask, Runtime, open_runtime
 from bot.settings import Settings
 
@@ -41,6 +43,8 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     handlers = Handlers(runtime)
     app.add_handler(CommandHandler("start", handlers.start))
     app.add_handler(CommandHandler("help", handlers.help))
+    register_reader_handlers(app, runtime)
+    register_admin_handlers(app, runtime)
     app.add_error_handler(_on_error)
     return app
 

@@ -14,6 +14,10 @@ import structlog
 from bot import __version__
 from bot.adapters.db import Database
 from bot.core.errors import NewsbotError
+from bot.edges.cli_feeds import COMMANDS as FEED_COMMANDS
+from bot.edges.cli_feeds import add_feed_parsers
+from bot.edges.cli_stats import add_stats_parser, cmd_stats
+from bot.edges.cli_topics import add_topics_parser, cmd_topics
 from bot.logs import configure_logging, register_secret
 from bot.settings import Settings, load_settings
 
@@ -81,6 +85,51 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Later modules register their sub-commands here (feeds, ingest, preview, stats, sandbox).
 EXTENSIONS: list[Callable[[Any], None]] = []
+
+
+async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.edges.sandbox import run_sandbox_command  # noqa: PLC0415 - aiohttp and telegram only when used
+
+    await _wait_for_signal(lambda stop: run_sandbox_command(settings, args, stop))
+    return 0
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0..65535 (0 picks a free one)")
+    return port
+
+
+def _add_sandbox(sub: Any) -> None:
+    sandbox = sub.add_parser(
+        "sandbox", help="try the bot without a token: local Telegram stand-in, sample feeds and a live page"
+    )
+    sandbox.add_argument(
+        "--port",
+        type=_port,
+        default=8080,
+        help="the page's port on 127.0.0.1 (default 8080, a free one if busy)",
+    )
+    sandbox.add_argument(
+        "--feed-interval",
+        type=float,
+        default=8.0,
+        metavar="SECONDS",
+        help="seconds between new sample stories",
+    )
+
+
+COMMANDS["sandbox"] = cmd_sandbox
+EXTENSIONS.append(_add_sandbox)
+
+
+COMMANDS.update(FEED_COMMANDS)
+EXTENSIONS.append(add_feed_parsers)
+COMMANDS["stats"] = cmd_stats
+EXTENSIONS.append(add_stats_parser)
+COMMANDS["topics"] = cmd_topics
+EXTENSIONS.append(add_topics_parser)
 
 
 def main(argv: list[str] | None = None) -> int:

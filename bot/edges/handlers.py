@@ -39,11 +39,11 @@ class Handlers:
             if invite
             else "Follow our channel for the latest updates."
         )
+        commands = help_text(admin=self.is_admin(update), implemented=self.rt.implemented_commands)
         text = (
             "👋 Hi! I post every new article from our newsroom to the channel.\n"
             f"{follow}\n\n"
-            "Try /latest for the newest stories, /topics to see what you can follow, "
-            "or /help for every command."
+            f"{html.escape(commands, quote=False)}"
         )
         await update.effective_message.reply_text(
             text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)

@@ -14,10 +14,22 @@ from typing import Any
 import structlog
 
 from bot.adapters.db import Database
+from bot.adapters.fetcher import Fetcher
+from bot.adapters.parse_pool import ParsePool
 from bot.adapters.repo_articles import ArticleRepo
+from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
+from bot.adapters.repo_ingest import IngestRepo
+from bot.adapters.repo_outbox import OutboxRepo
+from bot.adapters.repo_topics import TopicRepo
+from bot.adapters.telegram_sender import TelegramSender
 from bot.core.policy import PostPolicy
 from bot.logs import register_secret
+from bot.services.fanout import Fanout
+from bot.services.feed_reader import FeedReader, ReaderConfig
+from bot.services.ingest import IngestService
+from bot.services.ingest_ports import IngestConfig
+from bot.services.publisher import Publisher, PublisherConfig
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -38,6 +50,9 @@ class Runtime:
     channel_username: str | None = None
     implemented_commands: set[str] = field(default_factory=lambda: {"start", "help"})
     background: list[tuple[str, BackgroundTask]] = field(default_factory=list)
+    publisher: Publisher | None = None  # the channel outbox: pause/resume/stats for admin commands
+    fanout: Fanout | None = None  # subscription DMs; `wake()` after queueing some
+    ingest: IngestService | None = None  # feeds -> articles: cycles, feeds add/remove, preview
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def channel_link(self) -> str | None:
@@ -64,6 +79,59 @@ def post_policy(settings: Settings) -> PostPolicy:
     )
 
 
+def build_publisher(runtime: Runtime) -> Publisher:
+    """The outbox loop over SQLite, sending through the Bot the loop is given (the Application's)."""
+    settings = runtime.settings
+
+    def sender(bot: Any) -> TelegramSender:
+        return TelegramSender(
+            bot,
+            link_preview=settings.link_preview,
+            disable_notification=settings.disable_notification,
+            timeout=settings.send_timeout_seconds,
+        )
+
+    return Publisher(OutboxRepo(runtime.db), sender, PublisherConfig.from_settings(settings, runtime.policy))
+
+
+def build_fanout(runtime: Runtime) -> Fanout:
+    """The subscription DM loop over dm_outbox, paced under Telegram's global limit."""
+    settings = runtime.settings
+
+    def sender(bot: Any) -> TelegramSender:
+        return TelegramSender(bot, link_preview=settings.link_preview, timeout=settings.send_timeout_seconds)
+
+    return Fanout(
+        DMRepo(runtime.db),
+        sender,
+        per_second=settings.dm_per_second,
+        max_age=timedelta(hours=settings.dm_max_age_hours),
+    )
+
+
+def build_ingest(runtime: Runtime) -> IngestService:
+    """Feeds -> articles over one shared httpx client and one parse pool, both closed with the runtime."""
+    settings = runtime.settings
+    fetcher = Fetcher.from_settings(settings)
+    runtime.closers.append(fetcher.aclose)
+    pool = ParsePool(settings.parse_workers)
+    runtime.closers.append(pool.close)
+    store = IngestRepo(runtime.db)
+    ingest = IngestService(
+        feeds=runtime.feeds,
+        articles=runtime.articles,
+        topics=TopicRepo(runtime.db),
+        seeds=store,
+        reader=FeedReader(fetcher, pool, store, ReaderConfig()),
+        policy=runtime.policy,
+        config=IngestConfig.from_settings(settings),
+    )
+    for service in (runtime.publisher, runtime.fanout):
+        if service is not None:
+            ingest.on_queued.append(service.wake)
+    return ingest
+
+
 async def open_runtime(settings: Settings) -> Runtime:
     """Open storage and build every service. Services register their loops in `runtime.background`."""
     register_secret(settings.token)
@@ -77,7 +145,12 @@ async def open_runtime(settings: Settings) -> Runtime:
     )
     try:
         # Each service adds itself below (ingest, publisher, fan-out), in dependency order.
-        pass
+        runtime.publisher = build_publisher(runtime)
+        runtime.background.append(("publisher", runtime.publisher.loop))
+        runtime.fanout = build_fanout(runtime)
+        runtime.background.append(("fanout", runtime.fanout.loop))
+        runtime.ingest = build_ingest(runtime)
+        runtime.background.append(("ingest", runtime.ingest.loop))
     except BaseException:
         await runtime.close()
         raise

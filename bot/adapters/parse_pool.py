@@ -1,0 +1,152 @@
+"""Runs feed and page parsing in worker processes, so feedparser's CPU never stalls the event loop.
+
+What parsing means is `bot/core/digest.py`'s; this module owns the processes: started lazily (one per
+CPU unless told otherwise, from a forkserver, so no thread state of the bot is ever forked) at a lower
+CPU priority than the bot, restarted after a crash, a stuck worker killed after `timeout`, and shut
+down by the runtime's closer. feedparser
+holds the GIL for tens of milliseconds per big feed, which is why threads would not do (FEEDS.md).
+
+Errors come back as values, not pickled exceptions: our exceptions take keyword arguments that pickle
+cannot rebuild, and a failed unpickle would break the whole pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from bot.core.digest import FeedDigest, digest_body, digest_page
+from bot.core.errors import FeedParseError
+from bot.core.pagemeta import PageMeta
+
+log = structlog.get_logger(__name__)
+
+WORKER_NICENESS = 10
+_Outcome = tuple[bool, Any]  # (True, value) or (False, one-line reason)
+
+
+def _in_worker(fn: Callable[..., Any], /, **kwargs: Any) -> _Outcome:
+    """Runs in the worker: the function's value, or its failure as a one-line reason."""
+    try:
+        return True, fn(**kwargs)
+    except FeedParseError as exc:
+        return False, exc.reason
+    except Exception as exc:  # noqa: BLE001 - a parser bug on odd bytes must fail one feed, not the pool
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        return False, f"parser failed: {type(exc).__name__}: {detail}".rstrip(": ")
+
+
+def _lower_priority() -> None:
+    """Workers yield the CPU to the bot's own process, so a burst of parsing never starves the event
+    loop on a busy machine (they still use every idle cycle)."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+
+
+class ParsePool:
+    """`digest` and `page` run in a process pool; bodies under `inline_below` bytes are parsed inline."""
+
+    def __init__(self, workers: int = 0, *, timeout: float = 60.0, inline_below: int = 0) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.timeout = timeout
+        self.inline_below = inline_below
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["bot.adapters.parse_pool"])
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_lower_priority
+            )
+            log.debug("parse_pool_started", workers=self.workers)
+        return self._executor
+
+    async def digest(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str | None,
+        now: datetime,
+        fallback_source: str | None = None,
+        dek_max_chars: int = 300,
+    ) -> FeedDigest:
+        """`digest_body` in a worker; FeedParseError with a one-line reason when it fails."""
+        value = await self._run(
+            url,
+            len(body),
+            functools.partial(
+                _in_worker,
+                digest_body,
+                body=body,
+                url=url,
+                content_type=content_type,
+                now=now,
+                fallback_source=fallback_source,
+                dek_max_chars=dek_max_chars,
+            ),
+        )
+        if not isinstance(value, FeedDigest):
+            raise FeedParseError(url, f"parser returned {type(value).__name__}")
+        return value
+
+    async def page(self, body: bytes, *, url: str, content_type: str | None) -> PageMeta:
+        """`digest_page` in a worker (an article page's og:description and image)."""
+        value = await self._run(
+            url,
+            len(body),
+            functools.partial(_in_worker, digest_page, body=body, url=url, content_type=content_type),
+        )
+        if not isinstance(value, PageMeta):
+            raise FeedParseError(url, f"page parser returned {type(value).__name__}")
+        return value
+
+    async def _run(self, url: str, size: int, call: Callable[[], _Outcome]) -> Any:
+        if size < self.inline_below:
+            ok, value = call()
+        else:
+            executor = self._pool()
+            try:  # a pool whose worker died raises BrokenProcessPool on submit or on the result
+                future = asyncio.get_running_loop().run_in_executor(executor, call)
+                async with asyncio.timeout(self.timeout):
+                    ok, value = await future
+            except TimeoutError:
+                self._discard(executor, kill=True)
+                raise FeedParseError(url, f"parsing took longer than {self.timeout:g} s") from None
+            except BrokenProcessPool:
+                self._discard(executor, kill=False)
+                raise FeedParseError(url, "the parser process died (crash or out of memory)") from None
+        if not ok:
+            raise FeedParseError(url, str(value))
+        return value
+
+    def _discard(self, executor: ProcessPoolExecutor, *, kill: bool) -> None:
+        """Drop a broken or stuck pool; the next call starts a fresh one."""
+        if self._executor is executor:
+            self._executor = None
+        if kill:
+            # ProcessPoolExecutor cannot cancel a running call; ending its processes is the only way.
+            for process in list(executor._processes.values()):  # no public handle exists
+                process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+        log.warning("parse_pool_restarted", killed=kill)
+
+    def shutdown(self) -> None:
+        """Stop the workers, waiting for them (blocking: from async code use `close`)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.shutdown)

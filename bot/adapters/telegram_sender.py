@@ -1,0 +1,170 @@
+"""Channel posts, corrections and admin notices through python-telegram-bot's `Bot`, errors translated.
+
+Every PTB error becomes one of `bot.core.delivery`'s exceptions here (`raise … from e`), so the publisher
+never sees python-telegram-bot. What to do about each error is the publisher's decision, not this module's.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Literal, TypeVar
+
+import httpx
+import structlog
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.core.delivery import (
+    BadMarkup,
+    ChatForbidden,
+    ChatMoved,
+    DeliveryUnknown,
+    FloodWait,
+    NotModified,
+    Rejected,
+    TooLong,
+    TransientError,
+)
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+LinkPreview = Literal["off", "small", "large"]
+
+# The request reached Telegram but no answer came back: the message may have been posted.
+_MAYBE_DELIVERED = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+_NUMERIC_CHAT = re.compile(r"^-?\d+$")
+_NO_RIGHTS = ("need administrator rights", "not enough rights", "have no rights", "chat_write_forbidden")
+
+
+def chat_ref(chat_id: str) -> int | str:
+    """A numeric chat id as int, an @name as is."""
+    return int(chat_id) if _NUMERIC_CHAT.match(chat_id) else chat_id
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB warns about the attribute's type change unless PTB_TIMEDELTA
+        warnings.simplefilter("ignore")
+        value: int | timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def translate(exc: TelegramError, chat_id: str) -> Exception:
+    """The project's exception for a python-telegram-bot error on a call for `chat_id`."""
+    message = exc.message
+    lowered = message.lower()
+    if isinstance(exc, RetryAfter):
+        return FloodWait(chat_id, _retry_after_seconds(exc))
+    if isinstance(exc, ChatMigrated):
+        return ChatMoved(chat_id, str(exc.new_chat_id))
+    if isinstance(exc, Forbidden):
+        return ChatForbidden(chat_id, message)
+    if isinstance(exc, BadRequest):
+        if "can't parse entities" in lowered or "can't find end" in lowered:
+            return BadMarkup(chat_id, message)
+        if "too long" in lowered:
+            return TooLong(chat_id, message)
+        if "message is not modified" in lowered:
+            return NotModified(chat_id, message)
+        if any(phrase in lowered for phrase in _NO_RIGHTS):
+            return ChatForbidden(chat_id, message)
+        return Rejected(chat_id, message)
+    if isinstance(exc, TimedOut | NetworkError) and isinstance(exc.__cause__, _MAYBE_DELIVERED):
+        return DeliveryUnknown(chat_id, f"no answer from Telegram ({type(exc.__cause__).__name__})")
+    if isinstance(exc, TimedOut):
+        return TransientError(chat_id, f"timed out before sending ({type(exc.__cause__).__name__})")
+    # 5xx, connection refused, 429 without retry_after, 401/404 from a wrong token or API URL: retry later.
+    return TransientError(chat_id, message)
+
+
+class TelegramSender:
+    """Sends through the Application's `Bot` (so its rate limiter and HTTP pool are shared)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        link_preview: LinkPreview = "large",
+        disable_notification: bool = False,
+        timeout: float = 15.0,
+    ) -> None:
+        self.bot = bot
+        self.link_preview = link_preview
+        self.disable_notification = disable_notification
+        self.timeout = timeout
+
+    def preview(self, url: str | None) -> LinkPreviewOptions:
+        """LINK_PREVIEW: off disables it; small/large preview the article URL with that media size."""
+        if self.link_preview == "off" or not url:
+            return LinkPreviewOptions(is_disabled=True)
+        if self.link_preview == "small":
+            return LinkPreviewOptions(url=url, prefer_small_media=True)
+        return LinkPreviewOptions(url=url, prefer_large_media=True)
+
+    async def _call(self, chat_id: str, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except TelegramError as exc:
+            raise translate(exc, chat_id) from exc
+
+    async def send(self, chat_id: str, text: str, *, html: bool, preview_url: str | None) -> int:
+        """Post `text` (Telegram HTML when `html`, else plain); returns the message id."""
+        message = await self._call(
+            chat_id,
+            self.bot.send_message(
+                chat_ref(chat_id),
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                link_preview_options=self.preview(preview_url),
+                disable_notification=self.disable_notification,
+                read_timeout=self.timeout,
+                write_timeout=self.timeout,
+            ),
+        )
+        return message.message_id
+
+    async def edit(
+        self, chat_id: str, message_id: int, text: str, *, html: bool, preview_url: str | None
+    ) -> None:
+        """Replace a post's text; "message is not modified" counts as done."""
+        try:
+            await self._call(
+                chat_id,
+                self.bot.edit_message_text(
+                    text,
+                    chat_id=chat_ref(chat_id),
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML if html else None,
+                    link_preview_options=self.preview(preview_url),
+                    read_timeout=self.timeout,
+                    write_timeout=self.timeout,
+                ),
+            )
+        except NotModified:
+            return
+
+    async def notify(self, user_id: int, text: str) -> bool:
+        """A plain private message to an admin; failures are logged and reported as False, never raised."""
+        try:
+            await self.bot.send_message(
+                user_id,
+                text,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                read_timeout=self.timeout,
+                write_timeout=self.timeout,
+            )
+        except TelegramError as exc:
+            log.warning("admin_notice_failed", admin_id=user_id, error=exc.message)
+            return False
+        return True

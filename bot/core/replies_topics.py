@@ -1,0 +1,116 @@
+"""Telegram HTML for topics and subscriptions: /topics, /topic, /mytopics, (un)subscribe and "did you mean".
+
+Pure. An unknown topic name always gets an answer: the closest names, else the list of topics. Article
+lists and the fitting rules are `replies.py`; the admin's view of a topic's rules is `replies_admin.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.core.models import StoredArticle, Topic
+from bot.core.replies import article_list, esc, fit, shorten
+from bot.core.topics import fold
+
+SUGGESTIONS = 3
+LIST_NAMES = 12
+
+
+def suggest(name: str, names: Sequence[str], n: int = SUGGESTIONS) -> list[str]:
+    """The topic names closest to `name`: spelling (difflib), then shared prefixes or substrings."""
+    folded = {fold(x): x for x in names}
+    wanted = fold(name)
+    close = difflib.get_close_matches(wanted, list(folded), n=n, cutoff=0.6)
+    out = [folded[c] for c in close]
+    for key, original in folded.items():
+        if len(out) >= n:
+            break
+        if original not in out and len(wanted) >= 3 and (wanted in key or key.startswith(wanted[:3])):
+            out.append(original)
+    return out
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(f"<b>{esc(x)}</b>" for x in names)
+
+
+def unknown_topic(name: str, names: Sequence[str]) -> str:
+    """Never silence: the closest names, or the topics there are, or how topics come to be."""
+    shown = esc(shorten(name, 40))
+    if not names:
+        return f"There is no topic “{shown}”: no topics have been set up yet."
+    close = suggest(name, names)
+    if close:
+        return f"There is no topic “{shown}”. Did you mean {_names(close)}?"
+    listed = _names(sorted(names, key=str.casefold)[:LIST_NAMES])
+    more = " and more (see /topics)" if len(names) > LIST_NAMES else ""
+    return f"There is no topic “{shown}”. Topics: {listed}{more}."
+
+
+def topics_reply(topics: Sequence[Topic]) -> str:
+    if not topics:
+        return "No topics have been set up yet."
+    lines = [
+        f"• <b>{esc(t.name)}</b>" + (f" — {esc(shorten(t.description, 120))}" if t.description else "")
+        for t in topics
+    ]
+    tail = ["", "Read one with /topic &lt;name&gt;; follow one with /subscribe &lt;name&gt;."]
+    return fit(["🏷 <b>Topics</b>", ""], lines, tail)
+
+
+def topic_reply(
+    topic: Topic,
+    articles: Sequence[StoredArticle],
+    now: datetime,
+    *,
+    note: str | None = None,
+    rules: str | None = None,
+) -> str:
+    """A topic's newest articles; `rules` (HTML, for admins) goes under the title."""
+    title = f"🏷 <b>{esc(topic.name)}</b>"
+    if topic.description:
+        title += f" — {esc(shorten(topic.description, 120))}"
+    if rules:
+        title += f"\n{rules}"
+    if not articles:
+        empty = f"No articles in <b>{esc(topic.name)}</b> yet."
+        return f"{empty}\n{rules}" if rules else empty
+    return article_list(title, articles, now, note=note, empty="")
+
+
+def my_topics_reply(topics: Sequence[Topic]) -> str:
+    if not topics:
+        return "You don't follow any topic yet. See /topics, then /subscribe &lt;name&gt;."
+    lines = [f"• <b>{esc(t.name)}</b>" for t in topics]
+    tail = ["", "Stop one with /unsubscribe &lt;name&gt;."]
+    return fit(["📬 <b>Topics you follow</b>", ""], lines, tail)
+
+
+def subscribed(topic: Topic, *, created: bool) -> str:
+    name = f"<b>{esc(topic.name)}</b>"
+    if not created:
+        return f"You already follow {name}."
+    return (
+        f"✅ You now follow {name}: I'll send you a private message for each new article in it. "
+        f"/unsubscribe {esc(topic.name)} stops them."
+    )
+
+
+def subscribe_needs_private_chat(topic: Topic, bot_username: str | None) -> str:
+    where = f" (t.me/{esc(bot_username)})" if bot_username else ""
+    return (
+        f"✅ You now follow <b>{esc(topic.name)}</b>. Open a private chat with me{where} and press Start, "
+        "or Telegram won't let me message you."
+    )
+
+
+def unsubscribed(topic: Topic, *, removed: bool) -> str:
+    name = f"<b>{esc(topic.name)}</b>"
+    return f"You no longer follow {name}." if removed else f"You weren't following {name}."
+
+
+def slow_down(retry_in: float) -> str:
+    seconds = max(1, round(retry_in))
+    return f"🐢 Slow down a little: I'll answer again in about {seconds} s."

@@ -1,0 +1,110 @@
+"""Pure fetch-scheduling decisions: is a feed due, when to fetch it next (jitter, backoff, server floors).
+
+The ingest service asks these questions and does the I/O; HTTP header values arrive here as strings and
+leave as seconds, so this module never sees an HTTP client.
+
+Rules, in order:
+- a healthy feed is fetched again after `interval` ± 10% jitter; the jitter is drawn from a generator
+  seeded with the feed id and the fetch time, so tests are deterministic and feeds drift apart;
+- after the n-th consecutive failure the wait is `interval · 2^n`, capped at `max_backoff` (6 h by
+  default) but never shorter than `interval`;
+- a server's `Retry-After` and `Cache-Control: max-age` are floors on the wait, capped at
+  `RETRY_AFTER_CAP` (24 h) and `MAX_AGE_CAP` (1 h: a news feed cached for a day is still read hourly).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from bot.core.models import Feed
+from bot.core.timeutil import to_epoch
+
+JITTER = 0.10
+MAX_BACKOFF = timedelta(hours=6)
+RETRY_AFTER_CAP = timedelta(hours=24)
+MAX_AGE_CAP = timedelta(hours=1)
+MIN_SLEEP = 1.0
+
+_MAX_AGE_RE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,10})\"?", re.I)
+_NO_CACHE_RE = re.compile(r"(?:^|[,\s])(?:no-cache|no-store)(?:$|[,\s=])", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """How often feeds are read: the base interval and the backoff cap."""
+
+    interval: timedelta
+    max_backoff: timedelta = MAX_BACKOFF
+
+
+def is_due(feed: Feed, now: datetime) -> bool:
+    """An enabled feed is due once its next fetch time has come (a new feed has none, or epoch 0)."""
+    return feed.enabled and (feed.next_fetch_at is None or feed.next_fetch_at <= now)
+
+
+def jittered(interval: timedelta, feed_id: int, now: datetime) -> timedelta:
+    """`interval` scaled by a factor in [0.9, 1.1], the same for the same feed id and time."""
+    rng = random.Random(f"{feed_id}:{to_epoch(now)}")  # noqa: S311 - spreading load, not security
+    return interval * rng.uniform(1 - JITTER, 1 + JITTER)
+
+
+def backoff(interval: timedelta, failures: int, cap: timedelta = MAX_BACKOFF) -> timedelta:
+    """The wait after `failures` consecutive failures: interval · 2^failures, capped, never below interval."""
+    if failures <= 0:
+        return interval
+    exponent = min(failures, 32)  # 2^32 intervals exceed any cap; keeps the float finite
+    return max(interval, min(interval * (1 << exponent), cap))
+
+
+def next_fetch_at(
+    feed_id: int,
+    now: datetime,
+    schedule: Schedule,
+    *,
+    failures: int = 0,
+    retry_after: float | None = None,
+    max_age: float | None = None,
+) -> datetime:
+    """When to fetch the feed next, given its consecutive failures (0 after a success) and server hints."""
+    wait = jittered(backoff(schedule.interval, failures, schedule.max_backoff), feed_id, now)
+    if retry_after is not None and retry_after > 0:
+        wait = max(wait, min(timedelta(seconds=retry_after), RETRY_AFTER_CAP))
+    if max_age is not None and max_age > 0:
+        wait = max(wait, min(timedelta(seconds=max_age), MAX_AGE_CAP))
+    return now + wait
+
+
+def seconds_until(next_due: datetime | None, now: datetime, poll_interval: float) -> float:
+    """How long the ingest loop may sleep: until the next feed is due, at most `poll_interval`."""
+    if next_due is None:
+        return poll_interval
+    return max(MIN_SLEEP, min(poll_interval, (next_due - now).total_seconds()))
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a `Retry-After` value (delta-seconds or an HTTP date); None when absent or garbled."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def parse_max_age(cache_control: str | None) -> float | None:
+    """`max-age` seconds from a Cache-Control header (we are a private cache, so `s-maxage` is not ours);
+    None when absent or when the response says no-cache/no-store."""
+    if not cache_control or _NO_CACHE_RE.search(cache_control):
+        return None
+    match = _MAX_AGE_RE.search(cache_control)
+    return float(match.group(1)) if match else None

@@ -1,0 +1,168 @@
+"""`newsbot feeds add|list|remove`, `newsbot ingest [--once]` and `newsbot preview URL [--json]`.
+
+Thin shell commands over the ingest service built by the runtime (preview needs no database: it builds
+only a fetcher and a parse pool). Failures are NewsbotErrors, which the CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bot.adapters.fetcher import Fetcher
+from bot.adapters.parse_pool import ParsePool
+from bot.core.errors import NewsbotError
+from bot.core.models import Article, Feed
+from bot.core.render import render_post
+from bot.core.timeutil import humanize_age, utcnow
+from bot.services.feed_reader import FeedReader, ReaderConfig
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services.ingest import IngestService
+
+
+async def _with_ingest(settings: Settings, work: Any) -> int:
+    from bot.edges.runtime import open_runtime  # noqa: PLC0415 - keeps telegram out of other commands
+
+    runtime = await open_runtime(settings)
+    try:
+        if runtime.ingest is None:
+            raise NewsbotError("the ingest service is not configured")
+        result: int = await work(runtime.ingest)
+        return result
+    finally:
+        await runtime.close()
+
+
+def _feed_line(feed: Feed) -> str:
+    state = "on " if feed.enabled else "off"
+    fetched = (
+        humanize_age((utcnow() - feed.last_fetched_at).total_seconds()) if feed.last_fetched_at else "never"
+    )
+    line = f"{feed.id:>4}  {state}  {feed.url}  [{feed.title or 'untitled'}; fetched {fetched}]"
+    if feed.last_error:
+        line += f"  error ({feed.error_count}x): {feed.last_error}"
+    return line
+
+
+async def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(ingest: IngestService) -> int:
+        if args.feeds_command == "add":
+            feed = await ingest.add_feed(args.url)
+            print(f"added feed {feed.id}: {feed.url} ({feed.title or 'untitled'})")
+        elif args.feeds_command == "remove":
+            removed = await ingest.remove_feed(args.ref)
+            if removed is None:
+                raise NewsbotError(f"no feed with id or URL {args.ref!r}; see `newsbot feeds list`")
+            print(f"removed feed {removed.id}: {removed.url}")
+        else:
+            feeds = await ingest.catalog.list_feeds()
+            for feed in feeds:
+                print(_feed_line(feed))
+            if not feeds:
+                print("no feeds yet: `newsbot feeds add URL` or set FEEDS")
+        return 0
+
+    return await _with_ingest(settings, work)
+
+
+async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(ingest: IngestService) -> int:
+        await ingest.catalog.ensure_configured_feeds()
+        if args.once:
+            summary = await ingest.run_cycle(only_due=False)
+            print(summary.line())
+            return 0
+        from bot.edges.cli import _wait_for_signal  # noqa: PLC0415 - cli imports this module
+
+        await _wait_for_signal(lambda stop: ingest.loop(None, stop))
+        return 0
+
+    return await _with_ingest(settings, work)
+
+
+def _entry(article: Article, message: str) -> dict[str, Any]:
+    return {
+        "headline": article.headline,
+        "dek": article.dek,
+        "url": article.url,
+        "published": article.published.isoformat() if article.published else None,
+        "categories": list(article.categories),
+        "image": article.image,
+        "source": article.source,
+        "guid": article.guid,
+        "message": message,
+    }
+
+
+def _print_block(number: int, entry: dict[str, Any]) -> None:
+    print(f"[{number}] {entry['headline']}")
+    print(f"    url:        {entry['url']}")
+    print(f"    published:  {entry['published'] or 'unknown (first seen)'}")
+    print(f"    categories: {', '.join(entry['categories']) or '-'}")
+    print(f"    image:      {entry['image'] or '-'}")
+    print(f"    dek:        {entry['dek'] or '-'}")
+    print("    message:")
+    for line in entry["message"].split("\n"):
+        print(f"      {line}")
+    print()
+
+
+async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
+    fetcher = Fetcher.from_settings(settings)
+    pool = ParsePool(settings.parse_workers)
+    try:
+        reader = FeedReader(fetcher, pool, None, ReaderConfig())
+        source_url, articles = await reader.preview_articles(args.url.strip(), now=utcnow())
+        entries = [
+            _entry(
+                a,
+                render_post(
+                    headline=a.headline,
+                    dek=a.dek,
+                    url=a.url,
+                    source=a.source,
+                    categories=a.categories,
+                    template=settings.post_template,
+                ),
+            )
+            for a in articles
+        ]
+    finally:
+        await asyncio.gather(fetcher.aclose(), pool.close())
+    if args.json:
+        for entry in entries:
+            print(json.dumps(entry, ensure_ascii=False))
+    else:
+        print(f"{len(entries)} entries from {source_url}\n")
+        for number, entry in enumerate(entries, start=1):
+            _print_block(number, entry)
+    if not entries:
+        print(f"newsbot: the feed at {source_url} has no entries", file=sys.stderr)
+    return 0
+
+
+def add_feed_parsers(sub: Any) -> None:
+    feeds = sub.add_parser("feeds", help="list, add or remove feeds")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    add = feeds_sub.add_parser("add", help="add a feed by its URL or a site page that links it")
+    add.add_argument("url")
+    feeds_sub.add_parser("list", help="every feed with its state and last error")
+    remove = feeds_sub.add_parser("remove", help="remove a feed and its articles")
+    remove.add_argument("ref", metavar="ID|URL")
+
+    ingest = sub.add_parser("ingest", help="read the feeds: on their schedule until Ctrl-C, or --once")
+    ingest.add_argument(
+        "--once", action="store_true", help="one cycle over every enabled feed, print a summary line, exit"
+    )
+
+    preview = sub.add_parser("preview", help="show what the bot would store and post from a feed or page URL")
+    preview.add_argument("url")
+    preview.add_argument("--json", action="store_true", help="one JSON object per entry and line")
+
+
+COMMANDS = {"feeds": cmd_feeds, "ingest": cmd_ingest, "preview": cmd_preview}

@@ -1,0 +1,138 @@
+"""Readers' commands: /latest, /topics, /topic, /search, /subscribe, /unsubscribe and /mytopics.
+
+Thin: each parses its arguments (bot/core/chat_args.py), asks a repository, and replies with text from
+bot/core/replies*.py. Rate limiting and error handling wrap them (command_guard.py); admins' commands are
+handlers_admin.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.adapters.repo_reading import ReadingRepo
+from bot.adapters.repo_topics import StoredTopic, TopicRepo
+from bot.core.chat_args import ArgumentError, clean_text, parse_count, parse_topic_name, split_name_and_count
+from bot.core.replies import latest_reply, search_reply, search_usage
+from bot.core.replies_admin import topic_rules
+from bot.core.replies_topics import (
+    my_topics_reply,
+    subscribe_needs_private_chat,
+    subscribed,
+    topic_reply,
+    topics_reply,
+    unknown_topic,
+    unsubscribed,
+)
+from bot.core.timeutil import utcnow
+from bot.edges.command_guard import Answer, Ctx, RateGate, guarded, is_admin, reply_html, user_id
+
+if TYPE_CHECKING:
+    from bot.edges.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+TOPIC_USAGE = "Send /topic followed by a topic name, e.g. /topic politics (see /topics)."
+SUBSCRIBE_USAGE = "Send /subscribe followed by a topic name, e.g. /subscribe politics (see /topics)."
+UNSUBSCRIBE_USAGE = "Send /unsubscribe followed by a topic name (see /mytopics)."
+
+
+class ReaderHandlers:
+    """Command callbacks bound to the runtime's database (typed, not `bot_data`)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.reading = ReadingRepo(runtime.db)
+        self.topics = TopicRepo(runtime.db)
+
+    async def _topic(self, name: str) -> StoredTopic:
+        """The topic called `name`; otherwise the command stops, answering with the closest names."""
+        found = await self.topics.get(name)
+        if found is None:
+            names = [t.name for t in await self.topics.all()]
+            raise Answer(unknown_topic(name, names))
+        return found
+
+    async def latest(self, update: Update, context: Ctx) -> None:
+        count = parse_count(" ".join(context.args or []))
+        articles = await self.reading.latest(count.value)
+        await reply_html(update, latest_reply(articles, utcnow(), note=count.note))
+
+    async def list_topics(self, update: Update, context: Ctx) -> None:
+        await reply_html(update, topics_reply([t.topic for t in await self.topics.all()]))
+
+    async def topic(self, update: Update, context: Ctx) -> None:
+        name, count = split_name_and_count(context.args or [], usage=TOPIC_USAGE)
+        stored = await self._topic(name)
+        articles = await self.reading.by_topic(stored.id, count.value)
+        rules = None
+        if is_admin(self.rt.settings, update):
+            rules = topic_rules(
+                stored.topic,
+                articles=await self.topics.article_count(stored.id),
+                subscribers=await self.topics.subscriber_count(stored.id),
+            )
+        await reply_html(update, topic_reply(stored.topic, articles, utcnow(), note=count.note, rules=rules))
+
+    async def search(self, update: Update, context: Ctx) -> None:
+        text = clean_text(" ".join(context.args or []))
+        if not text:
+            raise ArgumentError(search_usage())
+        count = parse_count(None)
+        result = await self.reading.search(text, count.value)
+        if not result.words:
+            raise ArgumentError("Those are not words I can search for: send letters or digits.")
+        await reply_html(
+            update, search_reply(result.words, result.articles, utcnow(), all_words=result.all_words)
+        )
+
+    async def subscribe(self, update: Update, context: Ctx) -> None:
+        uid = _require_user(update)
+        stored = await self._topic(parse_topic_name(" ".join(context.args or []), usage=SUBSCRIBE_USAGE))
+        created = await self.topics.subscribe(uid, stored.id, utcnow())
+        log.info("reader_subscribed", user_id=uid, topic=stored.name, created=created)
+        chat = update.effective_chat
+        if created and chat is not None and chat.type != "private":
+            await reply_html(update, subscribe_needs_private_chat(stored.topic, context.bot.username))
+            return
+        await reply_html(update, subscribed(stored.topic, created=created))
+
+    async def unsubscribe(self, update: Update, context: Ctx) -> None:
+        uid = _require_user(update)
+        stored = await self._topic(parse_topic_name(" ".join(context.args or []), usage=UNSUBSCRIBE_USAGE))
+        removed = await self.topics.unsubscribe(uid, stored.id)
+        log.info("reader_unsubscribed", user_id=uid, topic=stored.name, removed=removed)
+        await reply_html(update, unsubscribed(stored.topic, removed=removed))
+
+    async def my_topics(self, update: Update, context: Ctx) -> None:
+        uid = _require_user(update)
+        await reply_html(update, my_topics_reply([t.topic for t in await self.topics.subscriptions(uid)]))
+
+
+def _require_user(update: Update) -> int:
+    uid = user_id(update)
+    if uid is None:
+        raise ArgumentError("I can only do that for a user, not for a channel.")
+    return uid
+
+
+def register_reader_handlers(app: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime) -> None:
+    """Add the rate gate and the readers' commands, and list them in /help and the menus."""
+    RateGate(runtime.settings).register(app)
+    handlers = ReaderHandlers(runtime)
+    commands = {
+        "latest": handlers.latest,
+        "topics": handlers.list_topics,
+        "topic": handlers.topic,
+        "search": handlers.search,
+        "subscribe": handlers.subscribe,
+        "unsubscribe": handlers.unsubscribe,
+        "mytopics": handlers.my_topics,
+    }
+    for name, callback in commands.items():
+        # block=False: a slow reply (a flood wait) to one reader never holds up the others
+        app.add_handler(CommandHandler(name, guarded(name)(callback), block=False))
+    runtime.implemented_commands.update(commands)

@@ -1,0 +1,347 @@
+// The sandbox page: renders the bot's messages from the exact HTML it sent (Telegram's tags only, never innerHTML),
+// follows the stand-in's events over Server-Sent Events, sends chat messages and faults, and shows status.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { identity: "reader", channelId: null, messages: new Map(), postCount: 0, kicked: false };
+
+// -- Telegram HTML, rendered safely ---------------------------------------------------------------------------
+const SIMPLE_TAGS = {
+  b: "strong", strong: "strong", i: "em", em: "em", u: "u", ins: "u",
+  s: "s", strike: "s", del: "s", code: "code", pre: "pre", blockquote: "blockquote",
+};
+const NAMED = { lt: "<", gt: ">", amp: "&", quot: '"' };
+const TAG_RE = /<(\/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[A-Za-z-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?)*)\s*\/?>/g;
+const ATTR_RE = /([A-Za-z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?/g;
+
+function decodeEntities(text) {
+  return text.replace(/&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]+);?/g, (whole, ref) => {
+    if (ref[0] === "#") {
+      const code = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return Object.prototype.hasOwnProperty.call(NAMED, ref) ? NAMED[ref] : whole;
+  });
+}
+
+function attributes(raw) {
+  const out = {};
+  for (const m of raw.matchAll(ATTR_RE)) out[m[1].toLowerCase()] = decodeEntities(m[2] ?? m[3] ?? m[4] ?? "");
+  return out;
+}
+
+function safeHref(href) {
+  try {
+    const url = new URL(href, location.href);
+    return ["http:", "https:", "tg:", "mailto:"].includes(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An element for an allowed Telegram tag, or null: everything else is shown as the text it is. */
+function elementFor(name, attrs) {
+  if (SIMPLE_TAGS[name]) {
+    const el = document.createElement(SIMPLE_TAGS[name]);
+    if (name === "code" && attrs.class) el.dataset.language = attrs.class.replace(/^language-/, "");
+    if (name === "blockquote" && "expandable" in attrs) el.className = "expandable";
+    return el;
+  }
+  if (name === "a") {
+    const href = attrs.href && safeHref(attrs.href);
+    if (!href) return document.createElement("span");
+    const a = document.createElement("a");
+    a.href = href;
+    a.rel = "noopener noreferrer nofollow";
+    a.target = "_blank";
+    return a;
+  }
+  if (name === "tg-spoiler" || (name === "span" && attrs.class === "tg-spoiler")) {
+    const el = document.createElement("span");
+    el.className = "spoiler";
+    el.tabIndex = 0;
+    el.title = "Spoiler: click to reveal";
+    el.addEventListener("click", () => el.classList.add("revealed"));
+    el.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") el.classList.add("revealed"); });
+    return el;
+  }
+  if (name === "tg-emoji") return document.createElement("span");
+  return null;
+}
+
+/** A fragment showing `html` as Telegram would: only its parse-mode tags become elements. */
+function renderTelegramHTML(html) {
+  const root = document.createDocumentFragment();
+  const stack = [{ name: null, el: root }];
+  const top = () => stack[stack.length - 1].el;
+  let last = 0;
+  for (const m of html.matchAll(TAG_RE)) {
+    if (m.index > last) top().append(decodeEntities(html.slice(last, m.index)));
+    last = m.index + m[0].length;
+    const [whole, closing, rawName, rawAttrs] = m;
+    const name = rawName.toLowerCase();
+    if (closing) {
+      const depth = stack.findLastIndex((entry) => entry.name === name);
+      if (depth > 0) stack.length = depth;
+      else top().append(whole);
+      continue;
+    }
+    const el = elementFor(name, attributes(rawAttrs || ""));
+    if (el === null) {
+      top().append(whole);
+      continue;
+    }
+    top().append(el);
+    stack.push({ name, el });
+  }
+  if (last < html.length) top().append(decodeEntities(html.slice(last)));
+  return root;
+}
+
+function messageBody(event) {
+  const body = document.createElement("div");
+  body.className = "text";
+  const isHTML = (event.parse_mode || "").toLowerCase() === "html";
+  body.append(isHTML ? renderTelegramHTML(event.html || "") : (event.text || ""));
+  return body;
+}
+
+// -- messages -------------------------------------------------------------------------------------------------
+function timeOf(seconds) {
+  return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function previewCard(preview) {
+  const card = document.createElement("a");
+  card.className = "preview" + (preview.prefer_small_media ? " small" : "");
+  card.href = preview.url;
+  card.target = "_blank";
+  card.rel = "noopener noreferrer";
+  const site = document.createElement("span");
+  site.className = "site";
+  site.textContent = preview.site_name || "";
+  const title = document.createElement("strong");
+  title.textContent = preview.title || "";
+  const description = document.createElement("span");
+  description.className = "description";
+  description.textContent = preview.description || "";
+  card.append(site, title, description);
+  if (preview.image) {
+    const img = document.createElement("img");
+    img.src = preview.image;
+    img.alt = "";
+    card.append(img);
+  }
+  return card;
+}
+
+function bubble(event) {
+  const li = document.createElement("li");
+  const mine = event.event === "user_message";
+  li.className = "message " + (mine ? "outgoing" : "incoming");
+  li.dataset.messageId = event.message_id;
+  if (mine) {
+    const text = document.createElement("div");
+    text.className = "text";
+    text.textContent = event.text;
+    li.append(text);
+  } else {
+    if (event.kind === "photo" && event.photo && event.photo.startsWith(location.origin)) {
+      const img = document.createElement("img");
+      img.className = "photo";
+      img.src = event.photo;
+      img.alt = "Photo";
+      li.append(img);
+    }
+    const body = messageBody(event);
+    const card = event.preview ? previewCard(event.preview) : null;
+    if (card && event.preview.show_above_text) li.append(card, body);
+    else li.append(body, ...(card ? [card] : []));
+  }
+  const meta = document.createElement("span");
+  meta.className = "time";
+  meta.textContent = (event.edit_date ? "edited " : "") + timeOf(event.edit_date || event.date);
+  li.append(meta);
+  return li;
+}
+
+function listFor(event) {
+  if (event.where === "channel") return $("channel-posts");
+  return $(event.identity === "admin" ? "chat-admin" : "chat-reader");
+}
+
+function nearBottom(scroller) {
+  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 120;
+}
+
+function apply(event) {
+  if (event.event === "api_error") return logFault(`${event.method} → ${event.status} ${event.description}`, "error");
+  if (!event.where) return;
+  const key = `${event.chat_id}:${event.message_id}`;
+  const old = state.messages.get(key);
+  const list = listFor(event);
+  const scroller = list.closest(".scroll");
+  const stick = nearBottom(scroller);
+  if (event.event === "message_deleted" || event.deleted) {
+    if (old) old.remove();
+    state.messages.delete(key);
+  } else {
+    const version = event.edit_date || event.date || 0;
+    if (old && Number(old.dataset.version) > version) return; // a snapshot older than an edit already shown
+    const li = bubble(event);
+    li.dataset.version = version;
+    if (old) old.replaceWith(li);
+    else insertInOrder(list, li, event.message_id);
+    state.messages.set(key, li);
+  }
+  if (event.where === "channel") updateChannelMeta();
+  if (stick || event.event === "user_message") scroller.scrollTop = scroller.scrollHeight;
+}
+
+function insertInOrder(list, li, messageId) {
+  let next = null;
+  for (const other of list.children) {
+    if (Number(other.dataset.messageId) > messageId) { next = other; break; }
+  }
+  list.insertBefore(li, next);
+}
+
+function updateChannelMeta() {
+  const count = $("channel-posts").children.length;
+  $("channel-empty").hidden = count > 0;
+  $("channel-meta").textContent = `${state.channelName} · ${count} post${count === 1 ? "" : "s"}`;
+}
+
+async function loadState() {
+  const response = await fetch("/api/state", { cache: "no-store" });
+  const snapshot = await response.json();
+  state.channelId = snapshot.channel.id;
+  state.channelName = snapshot.channel.username ? "@" + snapshot.channel.username : "channel";
+  $("channel-title").textContent = snapshot.channel.title;
+  $("chat-meta").textContent = "@" + snapshot.bot.username;
+  state.identities = snapshot.identities;
+  setIdentity(state.identity);
+  for (const event of snapshot.messages) apply(event);
+  updateChannelMeta();
+  showFaults(snapshot.faults);
+  for (const scroller of document.querySelectorAll(".scroll")) scroller.scrollTop = scroller.scrollHeight;
+}
+
+// -- chat -----------------------------------------------------------------------------------------------------
+async function post(path, body) {
+  const response = await fetch(path, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({ error: response.statusText }));
+  if (!response.ok) throw new Error(data.error || response.statusText);
+  return data;
+}
+
+async function send(text) {
+  $("chat-error").textContent = "";
+  try {
+    await post("/api/send", { identity: state.identity, text });
+  } catch (error) {
+    $("chat-error").textContent = error.message;
+  }
+}
+
+function setIdentity(identity) {
+  state.identity = identity;
+  const admin = identity === "admin";
+  $("chat-admin").hidden = !admin;
+  $("chat-reader").hidden = admin;
+  $("suggest-admin").hidden = !admin;
+  $("suggest-reader").hidden = admin;
+  const who = state.identities?.[identity]?.first_name || identity;
+  $("chat-input").placeholder = `Message the bot as ${who}, e.g. ${admin ? "/status" : "/latest"}`;
+  $("chat-scroll").scrollTop = $("chat-scroll").scrollHeight;
+}
+
+// -- faults and status ----------------------------------------------------------------------------------------
+function logFault(text, kind) {
+  const li = document.createElement("li");
+  li.className = kind;
+  li.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  const log = $("fault-log");
+  log.prepend(li);
+  while (log.children.length > 30) log.lastChild.remove();
+}
+
+function showFaults(faults) {
+  $("fault-outage").setAttribute("aria-pressed", String(faults.outage));
+  $("fault-outage").textContent = faults.outage ? "End outage" : "Outage";
+  state.kicked = faults.bot_status !== "administrator";
+  $("fault-kick").setAttribute("aria-pressed", String(state.kicked));
+  $("fault-kick").textContent = state.kicked ? "Add bot back to channel" : "Remove bot from channel";
+}
+
+function describeStatus(status) {
+  const parts = [`${status.channel_posts} posts in the channel`];
+  const bot = status.bot;
+  if (bot) {
+    const outbox = bot.outbox;
+    const waiting = (outbox.queued || 0) + (outbox.sending || 0);
+    parts.push(`outbox: ${waiting} waiting, ${outbox.sent || 0} sent` + (outbox.failed ? `, ${outbox.failed} failed` : ""));
+    parts.push(`${bot.articles} articles from ${bot.feeds} feeds`);
+    if (bot.paused) parts.push(`posting PAUSED${bot.paused_reason ? ": " + bot.paused_reason : ""}`);
+  }
+  if (status.faults.outage) parts.push("Telegram: OUTAGE (502)");
+  else if (status.faults.bot_status !== "administrator") parts.push("bot removed from the channel");
+  else if (status.faults.flood_pending) parts.push(`flood: next ${status.faults.flood_pending} calls get 429`);
+  else parts.push("Telegram: OK");
+  return parts.join(" · ");
+}
+
+async function refreshStatus() {
+  try {
+    const response = await fetch("/api/status", { cache: "no-store" });
+    const status = await response.json();
+    const text = describeStatus(status);
+    if ($("status").textContent !== text) $("status").textContent = text;
+    showFaults(status.faults);
+  } catch {
+    $("status").textContent = "The sandbox is not answering. Is `newsbot sandbox` still running?";
+  }
+}
+
+async function fault(action) {
+  try {
+    const result = await post("/api/fault", { action });
+    logFault(result.message, "action");
+    showFaults(result.faults);
+    refreshStatus();
+  } catch (error) {
+    logFault(error.message, "error");
+  }
+}
+
+// -- wiring ---------------------------------------------------------------------------------------------------
+function connect() {
+  const source = new EventSource("/api/events");
+  source.onopen = () => loadState().catch(() => {});
+  source.onmessage = (message) => apply(JSON.parse(message.data));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("chat-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $("chat-input").value.trim();
+    if (!text) return;
+    $("chat-input").value = "";
+    send(text);
+  });
+  for (const button of document.querySelectorAll("[data-command]")) {
+    button.addEventListener("click", () => send(button.dataset.command));
+  }
+  for (const radio of document.querySelectorAll('input[name="identity"]')) {
+    radio.addEventListener("change", () => setIdentity(radio.value));
+  }
+  $("fault-flood").addEventListener("click", () => fault("flood"));
+  $("fault-outage").addEventListener("click", () => fault("outage"));
+  $("fault-kick").addEventListener("click", () => fault(state.kicked ? "restore" : "kick"));
+  setIdentity(document.querySelector('input[name="identity"]:checked').value);
+  connect();
+  refreshStatus();
+  setInterval(refreshStatus, 2000);
+});

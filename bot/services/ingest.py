@@ -1,0 +1,303 @@
+"""The ingest cycle: read every due feed, store new and changed articles, record each feed's fetch state.
+
+Per feed: fetch (no transaction open) → parse in the pool → fill missing deks → `ArticleRepo.store` (one
+short transaction that also queues posts) → a `FetchOutcome`, written in batches so a warm cycle of a
+thousand 304s is a handful of transactions. Feeds run concurrently and independently: each failure is
+caught, stored as the feed's `last_error` and turned into backoff; one slow feed never holds up another
+feed's articles. Scheduling decisions are `bot/core/schedule.py`'s, reading a feed is `feed_reader.py`'s;
+storage is seen through the Protocols in `ingest_ports.py` (`FetchOutcome` and `DuplicateFeedError`
+are the feed repository's plain value and error types).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from bot.adapters.repo_feeds import FetchOutcome
+from bot.core.digest import FeedDigest
+from bot.core.errors import FeedParseError, FetchError, NewsbotError
+from bot.core.fetching import FetchResult, ThrottledError
+from bot.core.models import Article, Feed
+from bot.core.policy import PostPolicy
+from bot.core.schedule import next_fetch_at, seconds_until
+from bot.core.timeutil import utcnow
+from bot.core.topics import TopicMatcher
+from bot.services.feed_catalog import FeedCatalog
+from bot.services.feed_reader import FeedReader
+from bot.services.ingest_ports import (
+    ArticleStore,
+    CycleSummary,
+    FeedStore,
+    IngestConfig,
+    SeedMemory,
+    TopicSource,
+)
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _FeedResult:
+    outcome: FetchOutcome
+    status: str  # "304", "200", "failed"
+    new: int = 0
+    updated: int = 0
+
+
+class IngestService:
+    def __init__(
+        self,
+        *,
+        feeds: FeedStore,
+        articles: ArticleStore,
+        topics: TopicSource,
+        seeds: SeedMemory,
+        reader: FeedReader,
+        policy: PostPolicy,
+        config: IngestConfig,
+    ) -> None:
+        self.feeds = feeds
+        self.articles = articles
+        self.topics = topics
+        self.reader = reader
+        self.policy = policy
+        self.config = config
+        self.catalog = FeedCatalog(feeds, seeds, reader, config.configured_feeds)
+        self.on_queued: list[Callable[[], object]] = []  # woken when posts or DMs were queued
+        self._wake = asyncio.Event()
+
+    # -- the cycle --------------------------------------------------------------------------------------
+
+    async def run_cycle(self, now: datetime | None = None, *, only_due: bool = True) -> CycleSummary:
+        """Read due feeds (or, with `only_due=False`, every enabled feed) once; never raises for one feed."""
+        started = time.perf_counter()
+        now = now or utcnow()
+        feeds = await self.feeds.due(now) if only_due else await self.feeds.all(enabled_only=True)
+        matchers = await self.topics.matchers() if feeds else []
+        gate = asyncio.Semaphore(self.config.in_flight)
+        pending: list[FetchOutcome] = []
+        results: list[_FeedResult] = []
+
+        async def one(feed: Feed) -> None:
+            async with gate:
+                result = await self._ingest_feed(feed, now, matchers)
+            results.append(result)
+            pending.append(result.outcome)
+            if len(pending) >= self.config.flush_every:
+                await self._record(pending)
+
+        try:
+            await asyncio.gather(*(one(feed) for feed in feeds))
+        finally:
+            await self._record(pending)
+        summary = CycleSummary(
+            feeds_fetched=len(feeds),
+            not_modified=sum(r.status == "304" for r in results),
+            failed=sum(r.status == "failed" for r in results),
+            new_articles=sum(r.new for r in results),
+            updated_articles=sum(r.updated for r in results),
+            seconds=time.perf_counter() - started,
+        )
+        if feeds:
+            log.info(
+                "ingest_cycle",
+                feeds=summary.feeds_fetched,
+                not_modified=summary.not_modified,
+                failed=summary.failed,
+                new=summary.new_articles,
+                updated=summary.updated_articles,
+                seconds=round(summary.seconds, 3),
+            )
+        return summary
+
+    async def _record(self, pending: list[FetchOutcome]) -> None:
+        """Write and clear the pending outcomes; a storage error is logged (the feeds are simply fetched
+        again next cycle, without validators), never allowed to abandon the other feeds."""
+        if not pending:
+            return
+        batch = pending[:]
+        pending.clear()
+        try:
+            await self.feeds.record_outcomes(batch)
+        except NewsbotError as exc:
+            log.error("fetch_outcomes_not_recorded", feeds=len(batch), error=str(exc))
+
+    async def _ingest_feed(self, feed: Feed, now: datetime, matchers: Sequence[TopicMatcher]) -> _FeedResult:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.config.feed_timeout):
+                fetched = await self.reader.fetcher.fetch(
+                    feed.url, etag=feed.etag, last_modified=feed.last_modified
+                )
+                if fetched.not_modified:
+                    log.debug("feed_fetched", feed_id=feed.id, status=304, ms=_ms(started))
+                    return _FeedResult(self._succeeded(feed, now, fetched, None), "304")
+                digest = await self.reader.digest(fetched, now=now, fallback_source=feed.title)
+                if digest.kind != "feed":
+                    return self._html_instead(feed, now, fetched, digest, started)
+                articles = await self.reader.fill_deks(feed.id, digest.articles)
+            stored = await self.articles.store(
+                feed.id,
+                articles,
+                now=now,
+                first_sync=not feed.synced,
+                policy=self.policy,
+                channel_id=self.config.channel_id,
+                matchers=matchers,
+            )
+        except ThrottledError as exc:
+            return self._failed(feed, now, exc.reason, started, retry_after=exc.retry_after)
+        except (FetchError, FeedParseError) as exc:
+            return self._failed(feed, now, exc.reason, started, disable=getattr(exc, "permanent", False))
+        except TimeoutError:
+            return self._failed(feed, now, f"gave up after {self.config.feed_timeout:g} s", started)
+        except Exception as exc:  # a bug or a storage failure must cost one feed, never the cycle
+            log.exception("feed_ingest_crashed", feed_id=feed.id, error=repr(exc))
+            return self._failed(feed, now, f"internal error: {type(exc).__name__}", started)
+        if stored.queued:
+            for notify in self.on_queued:
+                notify()
+        log.info(
+            "feed_fetched",
+            feed_id=feed.id,
+            status=fetched.status,
+            ms=_ms(started),
+            entries=len(articles),
+            new=stored.new,
+            updated=stored.updated,
+            queued=stored.queued,
+        )
+        outcome = self._succeeded(feed, now, fetched, digest)
+        return _FeedResult(outcome, "200", new=stored.new, updated=stored.updated)
+
+    def _succeeded(
+        self, feed: Feed, now: datetime, fetched: FetchResult, digest: FeedDigest | None
+    ) -> FetchOutcome:
+        return FetchOutcome(
+            feed_id=feed.id,
+            now=now,
+            next_fetch_at=next_fetch_at(feed.id, now, self.config.schedule, max_age=fetched.max_age),
+            ok=True,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            title=digest.title if digest else None,
+            site_url=digest.site_url if digest else None,
+            new_url=fetched.moved_to,
+            synced=digest is not None or feed.synced,
+        )
+
+    def _failed(
+        self,
+        feed: Feed,
+        now: datetime,
+        reason: str,
+        started: float,
+        *,
+        retry_after: float | None = None,
+        disable: bool = False,
+        new_url: str | None = None,
+    ) -> _FeedResult:
+        failures = feed.error_count + 1
+        when = now
+        if new_url is None:
+            when = next_fetch_at(
+                feed.id, now, self.config.schedule, failures=failures, retry_after=retry_after
+            )
+        if disable:
+            reason = f"{reason}; feed disabled"
+        log.warning(
+            "feed_failed", feed_id=feed.id, url=feed.url, error=reason, failures=failures, ms=_ms(started)
+        )
+        outcome = FetchOutcome(
+            feed_id=feed.id,
+            now=now,
+            next_fetch_at=when,
+            ok=False,
+            error=reason,
+            disable=disable,
+            new_url=new_url,
+        )
+        return _FeedResult(outcome, "failed")
+
+    def _html_instead(
+        self, feed: Feed, now: datetime, fetched: FetchResult, digest: FeedDigest, started: float
+    ) -> _FeedResult:
+        """A feed URL answered with a web page. Before the first sync (FEEDS may name a home page) the
+        feed the page links replaces the URL; later, it is an error like any other."""
+        if not feed.synced and digest.feed_links:
+            found = digest.feed_links[0]
+            return self._failed(
+                feed, now, f"an HTML page; using the feed it links: {found}", started, new_url=found
+            )
+        return self._failed(feed, now, f"not a feed: an HTML page ({fetched.final_url})", started)
+
+    # -- feeds (the catalog's; here too because admins reach them through `runtime.ingest`) -------------
+
+    async def add_feed(self, url: str) -> Feed:
+        feed = await self.catalog.add_feed(url)
+        self.wake()
+        return feed
+
+    async def remove_feed(self, id_or_url: int | str) -> Feed | None:
+        return await self.catalog.remove_feed(id_or_url)
+
+    async def preview(self, url: str, now: datetime | None = None) -> tuple[str, list[Article]]:
+        return await self.catalog.preview(url, now)
+
+    # -- the loop ---------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Run a cycle soon (a feed was added)."""
+        self._wake.set()
+
+    async def loop(self, bot: Any, stop: asyncio.Event) -> None:
+        """Run cycles until `stop`: sleep until the next feed is due (at most the poll interval)."""
+        await self.catalog.ensure_configured_feeds()
+        while not stop.is_set():
+            self._wake.clear()  # a feed added while the cycle runs wakes the next sleep at once
+            cycle = asyncio.create_task(self._guarded_cycle())
+            stopping = asyncio.create_task(stop.wait())
+            try:
+                await asyncio.wait({cycle, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+            if not cycle.done():
+                cycle.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await cycle
+                return
+            await self._sleep(stop)
+
+    async def _guarded_cycle(self) -> None:
+        try:
+            await self.run_cycle()
+        except NewsbotError as exc:
+            log.error("ingest_cycle_failed", error=str(exc))
+        except Exception as exc:  # nothing in a service loop may stop the bot
+            log.exception("ingest_cycle_failed", error=repr(exc))
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        try:
+            next_due = await self.feeds.next_due_at()
+        except NewsbotError as exc:
+            log.error("next_due_failed", error=str(exc))
+            next_due = None
+        delay = seconds_until(next_due, utcnow(), self.config.poll_interval)
+        waiters = {asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())}
+        try:
+            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
