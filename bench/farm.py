@@ -9,17 +9,53 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.synchronize
 import random
 import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+from aiohttp import web
+
 HOSTS = 25
 WORDS = (
-    "council budget river storm election minister school hospital market energy transport harbour "
-    "football museum court police festival climate housing water rail airport union farmers bank "
-    "report inquiry vote mayor police science health research city county village coast"
-).split()
+    "council",
+    "budget",
+    "river",
+    "storm",
+    "election",
+    "minister",
+    "school",
+    "hospital",
+    "market",
+    "energy",
+    "transport",
+    "harbour",
+    "football",
+    "museum",
+    "court",
+    "police",
+    "festival",
+    "climate",
+    "housing",
+    "water",
+    "rail",
+    "airport",
+    "union",
+    "farmers",
+    "bank",
+    "report",
+    "inquiry",
+    "vote",
+    "mayor",
+    "science",
+    "health",
+    "research",
+    "city",
+    "county",
+    "village",
+    "coast",
+)
 
 
 def _sentence(rng: random.Random, n: int) -> str:
@@ -48,13 +84,14 @@ def make_feed(index: int, items: int = 40, now: datetime | None = None) -> bytes
         slug = "-".join(title.lower().split()[:6])
         cats = "".join(f"<category><![CDATA[{c}]]></category>" for c in rng.sample(WORDS, 3))
         parts.append(
-            f"<item><title>{title} &#8216;{j}&#8217;</title><link>{site}/{published:%Y/%m/%d}/{slug}-{j}/</link>"
+            f"<item><title>{title} &#8216;{j}&#8217;</title>"
+            f"<link>{site}/{published:%Y/%m/%d}/{slug}-{j}/</link>"
             f"<dc:creator><![CDATA[Reporter {j % 7}]]></dc:creator>"
             f"<pubDate>{format_datetime(published)}</pubDate>{cats}"
             f'<guid isPermaLink="false">{site}/?p={index * 1000 + j}</guid>'
-            f"<description><![CDATA[<p>{dek} [&hellip;]</p>\n<p>The post <a href=\"{site}/{slug}\">{title}</a>"
-            f" appeared first on <a href=\"{site}\">Site {index} News</a>.</p>]]></description>"
-            f"<content:encoded><![CDATA[{body}<figure><img src=\"{site}/img/{j}.jpg\" alt=\"\"/></figure>]]>"
+            f'<description><![CDATA[<p>{dek} [&hellip;]</p>\n<p>The post <a href="{site}/{slug}">{title}</a>'
+            f' appeared first on <a href="{site}">Site {index} News</a>.</p>]]></description>'
+            f'<content:encoded><![CDATA[{body}<figure><img src="{site}/img/{j}.jpg" alt=""/></figure>]]>'
             "</content:encoded>"
             f'<media:content url="{site}/img/{j}.jpg" medium="image" width="1200" height="800"/>'
             "</item>\n"
@@ -63,9 +100,9 @@ def make_feed(index: int, items: int = 40, now: datetime | None = None) -> bytes
     return "".join(parts).encode()
 
 
-def _serve(port: int, n_feeds: int, ready: multiprocessing.synchronize.Event, stop: multiprocessing.synchronize.Event) -> None:
-    from aiohttp import web
-
+def _serve(
+    port: int, n_feeds: int, ready: multiprocessing.synchronize.Event, stop: multiprocessing.synchronize.Event
+) -> None:
     bodies = [make_feed(i) for i in range(n_feeds)]
     last_modified = "Sun, 29 Nov 2026 12:00:00 GMT"
 
@@ -74,8 +111,15 @@ def _serve(port: int, n_feeds: int, ready: multiprocessing.synchronize.Event, st
         if index >= n_feeds:
             raise web.HTTPNotFound()
         etag = f'"feed-{index}-v1"'
-        headers = {"ETag": etag, "Last-Modified": last_modified, "Content-Type": "application/rss+xml; charset=UTF-8"}
-        if request.headers.get("If-None-Match") == etag or request.headers.get("If-Modified-Since") == last_modified:
+        headers = {
+            "ETag": etag,
+            "Last-Modified": last_modified,
+            "Content-Type": "application/rss+xml; charset=UTF-8",
+        }
+        if (
+            request.headers.get("If-None-Match") == etag
+            or request.headers.get("If-Modified-Since") == last_modified
+        ):
             return web.Response(status=304, headers={"ETag": etag, "Last-Modified": last_modified})
         return web.Response(body=bodies[index], headers=headers)
 
@@ -109,7 +153,9 @@ class Farm:
         ctx = multiprocessing.get_context("spawn")
         self._ready = ctx.Event()
         self._stop = ctx.Event()
-        self._proc = ctx.Process(target=_serve, args=(self.port, n_feeds, self._ready, self._stop), daemon=True)
+        self._proc = ctx.Process(
+            target=_serve, args=(self.port, n_feeds, self._ready, self._stop), daemon=True
+        )
 
     @property
     def urls(self) -> list[str]:

@@ -14,7 +14,8 @@ from reader import make_reader
 
 
 def main() -> None:
-    urls = open(sys.argv[1]).read().split()
+    with open(sys.argv[1]) as f:
+        urls = f.read().split()
     reader = make_reader(sys.argv[2])
     for url in urls:
         reader.add_feed(url, exist_ok=True)

@@ -67,8 +67,9 @@ _CLAUSES = (
     "the {kw} plan would cost about {n} million euros",
     "the latest {kw} figures were the highest since {year}",
 )
+_CATEGORIES = tuple(json.dumps([t.name.capitalize()]) for t in TOPICS)
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# Headlines that exercise escaping and odd text, mixed in now and then.
+# Headlines that exercise escaping and odd text: every 50th article has one.
 _ODD = (
     "AT&T and R&D: <b>not</b> a tag, just text & symbols",
     "“Quoted” headline with ‘curly’ quotes — and a dash",
@@ -98,11 +99,6 @@ def migrate_file(path: Path) -> None:
     conn.close()
 
 
-def _headline(rng: random.Random, topic: Topic, place: str) -> str:
-    keyword = rng.choice(topic.keywords)
-    return f"{keyword.capitalize()} {rng.choice(_VERBS)} {place}"
-
-
 def _dek(rng: random.Random, topic: Topic) -> str:
     sentences = []
     for _ in range(2):
@@ -114,38 +110,60 @@ def _dek(rng: random.Random, topic: Topic) -> str:
     return " ".join(sentences)
 
 
+@dataclass(frozen=True, slots=True)
+class _Pools:
+    """Every headline and a few thousand deks per topic, made once: picking is then one random() each."""
+
+    headlines: tuple[tuple[str, ...], ...]  # per topic: keyword x verb x place
+    slugs: tuple[tuple[str, ...], ...]
+    deks: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def make(cls, rng: random.Random, deks_per_topic: int = 3000) -> _Pools:
+        headlines = tuple(
+            tuple(f"{k.capitalize()} {v} {p}" for k in t.keywords for v in _VERBS for p in _PLACES)
+            for t in TOPICS
+        )
+        slugs = tuple(tuple("-".join(h.lower().split()[:5]) for h in hs) for hs in headlines)
+        deks = tuple(tuple(_dek(rng, t) for _ in range(deks_per_topic)) for t in TOPICS)
+        return cls(headlines, slugs, deks)
+
+
 def _rows(
     n: int, rng: random.Random, feed_ids: list[int], now: datetime, span: timedelta, first_id: int
 ) -> Iterator[tuple[tuple[object, ...], int]]:
     """(article row, topic index or -1) in chronological order, oldest first, with a little jitter."""
+    pools = _Pools.make(rng)
     step = span.total_seconds() / max(n, 1)
     start = to_epoch(now) - int(span.total_seconds())
     now_s = to_epoch(now)
+    random_ = rng.random
+    n_feeds, n_topics = len(feed_ids), len(TOPICS)
+    odd_slugs = tuple("-".join(h.lower().split()[:5]) for h in _ODD)
     for i in range(n):
         article_id = first_id + i
-        published = min(now_s, start + int(i * step) + rng.randint(0, max(int(step), 1)))
-        feed_index = rng.randrange(len(feed_ids))
+        published = min(now_s, start + int(i * step + random_() * step))
+        feed_index = int(random_() * n_feeds)
         source, domain = SOURCES[feed_index % len(SOURCES)]
-        topic_index = rng.randrange(len(TOPICS))
-        topic = TOPICS[topic_index]
-        if rng.random() < 0.02:
-            headline, dek, topic_index = rng.choice(_ODD), "", -1
+        topic_index = int(random_() * n_topics)
+        if i % 50 == 7:  # every 50th, so even a small database has each of them
+            odd = (i // 50) % len(_ODD)
+            headline, slug, dek, topic_index = _ODD[odd], odd_slugs[odd], "", -1
         else:
-            headline, dek = _headline(rng, topic, rng.choice(_PLACES)), _dek(rng, topic)
-        slug = "-".join(headline.lower().split()[:5])
-        url = f"https://www.{domain}/news/{article_id}-{slug}"
-        categories = (
-            json.dumps([topic.name.capitalize()]) if topic_index >= 0 and rng.random() < 0.3 else "[]"
-        )
+            pick = int(random_() * len(pools.headlines[topic_index]))
+            headline, slug = pools.headlines[topic_index][pick], pools.slugs[topic_index][pick]
+            deks = pools.deks[topic_index]
+            dek = deks[int(random_() * len(deks))]
+        categories = _CATEGORIES[topic_index] if topic_index >= 0 and random_() < 0.3 else "[]"
         row = (
             article_id,
             feed_ids[feed_index],
             f"{domain}-{article_id}",
-            url,
+            f"https://www.{domain}/news/{article_id}-{slug}",
             headline,
             dek,
             published,
-            published + rng.randint(30, 600),
+            published + 30 + int(random_() * 570),
             categories,
             source,
         )

@@ -41,13 +41,26 @@ class ChatBot:
         return await self.api.wait_for_reply(chat_id if chat_id is not None else user_id, timeout=10)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Run SQL on the bot's database directly (WAL: readers never wait; a write waits its turn)."""
+        """Read the bot's database directly (WAL: a reader never waits for the bot's writes)."""
         conn = sqlite3.connect(self.db_path, timeout=10)
         try:
-            with conn:  # commits a write
-                return list(conn.execute(sql, params))
+            return list(conn.execute(sql, params))
         finally:
             conn.close()
+
+    async def write(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Change the bot's database from a thread: waiting for the write lock on the event loop would
+        stop the bot from finishing the transaction that holds it."""
+
+        def run() -> None:
+            conn = sqlite3.connect(self.db_path, timeout=10)
+            try:
+                with conn:
+                    conn.execute(sql, params)
+            finally:
+                conn.close()
+
+        await asyncio.to_thread(run)
 
     def scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         return self.query(sql, params)[0][0]

@@ -45,6 +45,7 @@ class Route:
 class SeenRequest:
     path: str
     headers: dict[str, str]
+    client_port: int  # the same port twice = a reused keep-alive connection
 
 
 class FeedServer:
@@ -101,7 +102,8 @@ class FeedServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path_qs if request.query_string else request.path
         self.hits[path] += 1
-        self.requests.append(SeenRequest(path, dict(request.headers)))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.requests.append(SeenRequest(path, dict(request.headers), peer[1] if peer else 0))
         self.active += 1
         self.peak_active = max(self.peak_active, self.active)
         try:

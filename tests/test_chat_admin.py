@@ -121,7 +121,9 @@ async def test_feeds_and_status(bot: ChatBot) -> None:
     counts = [int(m) for m in re.findall(r"· (\d+) article\(s\)", feeds.text)]
     assert sum(counts) == bot.scalar("SELECT COUNT(*) FROM articles")
     assert "fetched 5m ago" in feeds.text or "fetched 4m ago" in feeds.text
-    bot.query("UPDATE feeds SET last_error = 'HTTP 503 <Service Unavailable>', error_count = 4 WHERE id = 3")
+    await bot.write(
+        "UPDATE feeds SET last_error = 'HTTP 503 <Service Unavailable>', error_count = 4 WHERE id = 3"
+    )
     failing = await bot.ask("/feeds", user_id=ADMIN)
     assert failing.text.startswith("📡 Feeds: 8, 1 failing")
     assert "⚠ HTTP 503 <Service Unavailable> (failed 4×)" in failing.text

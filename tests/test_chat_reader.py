@@ -72,7 +72,7 @@ async def test_latest_shows_feed_text_exactly_once_escaped(bot: ChatBot) -> None
     odd = bot.query("SELECT id, headline, url FROM articles WHERE headline LIKE 'AT&T%' ORDER BY id DESC")
     assert odd, "the factory mixes in headlines with markup characters"
     article_id, headline, url = odd[0]
-    bot.query(
+    await bot.write(
         "UPDATE articles SET published_at = ? WHERE id = ?", (int(datetime.now(UTC).timestamp()), article_id)
     )
     reply = await bot.ask("/latest 1")

@@ -162,7 +162,7 @@ async def test_stale_dms_are_dropped(tmp_path: Path) -> None:
         await bot.ask("/subscribe tech", user_id=reader)
         old = int((datetime.now(UTC) - timedelta(hours=3)).timestamp())
         article_id = bot.scalar("SELECT MAX(id) FROM articles")
-        bot.query(
+        await bot.write(
             "INSERT INTO dm_outbox (user_id, article_id, queued_at) VALUES (?, ?, ?)",
             (reader, article_id, old),
         )

@@ -7,10 +7,12 @@ import gzip
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from bot.adapters.fetch_limits import HostLimiter, host_key
 from bot.adapters.fetcher import Fetcher, make_client
+from bot.adapters.host_pools import HostPoolTransport
 from bot.core.errors import FetchError
 from bot.core.fetching import PAGE_ACCEPT, USER_AGENT, ThrottledError
 from tests.feedserver import HTML_TYPE, FeedServer
@@ -230,3 +232,36 @@ def test_host_key_and_limiter_arguments() -> None:
     assert host_key("http://example.com/x") == "example.com:80"
     with pytest.raises(ValueError, match="at least 1"):
         HostLimiter(0, 1)
+
+
+async def test_one_pool_per_origin_idle_ones_closed_busy_ones_kept() -> None:
+    async with FeedServer() as a, FeedServer() as b, FeedServer() as c:
+        for srv in (a, b, c):
+            srv.route("/f", RSS)
+        a.route("/slow", RSS, delay=0.5)
+        transport = HostPoolTransport(per_host=2, max_origins=2)
+        client = httpx.AsyncClient(transport=transport)
+        try:
+            fetcher = Fetcher(client, timeout=5)
+            slow = asyncio.create_task(fetcher.fetch(a.url("/slow")))
+            await asyncio.sleep(0.1)  # a's request is in flight
+            for srv in (b, c):
+                assert (await fetcher.fetch(srv.url("/f"))).body == RSS
+            assert transport.origins() == 2  # b's idle pool made room for c; a's busy one stayed
+            assert (await slow).body == RSS
+            for _ in range(3):
+                await fetcher.fetch(c.url("/f"))
+            ports = {r.client_port for r in c.requests_to("/f")}
+            assert len(ports) == 1  # one keep-alive connection served all four requests
+        finally:
+            await client.aclose()
+        assert transport.origins() == 0
+
+
+async def test_304s_and_redirects_keep_the_connection(server: FeedServer, fetcher: Fetcher) -> None:
+    server.route("/feed", RSS, etag='"v1"')
+    server.redirect("/old", "/feed", 301)
+    for _ in range(3):
+        assert (await fetcher.fetch(server.url("/feed"), etag='"v1"')).not_modified
+        assert (await fetcher.fetch(server.url("/old"), etag='"v1"')).not_modified
+    assert len({r.client_port for r in server.requests}) == 1  # a warm cycle opens no new connections

@@ -335,6 +335,15 @@ async def test_feeds_setting_naming_a_home_page_switches_to_its_feed(
     second = await stack.ingest.run_cycle(NOW)  # due again at once
     assert (second.failed, second.new_articles) == (0, 2)
     assert (await stack.feed(feed.id)).last_error is None
+    # another page linking the same feed is not switched onto it (and not retried at once)
+    server.route("/mirror", home, content_type=HTML_TYPE)
+    mirror = await stack.add(server.url("/mirror"))
+    await stack.ingest.run_cycle(NOW)
+    twin = await stack.feed(mirror.id)
+    assert twin.url == server.url("/mirror")
+    assert twin.last_error == f"an HTML page whose feed is already feed {feed.id}"
+    assert twin.next_fetch_at is not None
+    assert twin.next_fetch_at > NOW + timedelta(minutes=3)
 
 
 async def test_loop_reads_due_feeds_wakes_on_add_and_stops(server: FeedServer, stack: Stack) -> None:
@@ -354,3 +363,18 @@ async def test_loop_reads_due_feeds_wakes_on_add_and_stops(server: FeedServer, s
     stop.set()
     await asyncio.wait_for(loop, timeout=5)
     assert server.hits["/one.xml"] == 1  # not due again within the interval
+
+
+async def test_preview_renders_posts_and_stores_nothing(server: FeedServer, stack: Stack) -> None:
+    server.route("/feed.json", (DATA / "jsonfeed.json").read_bytes(), content_type=JSON_FEED_TYPE)
+    preview = await stack.ingest.preview(f" {server.url('/feed.json')} ")
+    assert preview.source_url == server.url("/feed.json")
+    (chips, chips_html), (robots, _) = preview.entries
+    assert chips.headline == "Chip plant opens with 800 jobs"
+    assert robots.dek == "A lab in Zurich taught robots to fold towels. Next: shirts."
+    assert chips_html == (
+        "<b>Chip plant opens with 800 jobs</b>\n\nThe factory makes sensors for cars &amp; phones.\n\n"
+        '<a href="https://bytes.example/2024/05/01/chips">Read more at Bytes Daily</a>'
+    )
+    assert await stack.rows() == []
+    assert await stack.feeds.all() == []

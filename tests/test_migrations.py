@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 from pathlib import Path
@@ -21,12 +22,10 @@ async def test_fresh_database_reaches_latest(tmp_path: Path) -> None:
     latest = len(load_migrations())
     async with Database(tmp_path / "n.db") as db:
         assert await db.user_version() == latest
-        mode = await db.fetchone("PRAGMA journal_mode")
-        assert mode is not None and mode[0] == "wal"
-        fk = await db.fetchone("PRAGMA foreign_keys")
-        assert fk is not None and fk[0] == 1
-        bt = await db.fetchone("PRAGMA busy_timeout")
-        assert bt is not None and bt[0] == 5000
+        for pragma, expected in (("journal_mode", "wal"), ("foreign_keys", 1), ("busy_timeout", 5000)):
+            row = await db.fetchone(f"PRAGMA {pragma}")
+            assert row is not None
+            assert row[0] == expected, pragma
     assert {"feeds", "articles", "outbox", "topics", "subscriptions"} <= _tables(tmp_path / "n.db")
 
 
@@ -48,7 +47,8 @@ async def test_upgrade_from_each_earlier_version(tmp_path: Path, start: int) -> 
         assert applied_version == len(load_migrations())
         if start >= 1:
             row = await db.fetchone("SELECT url FROM feeds")
-            assert row is not None and row[0] == "https://x.example/feed"
+            assert row is not None
+            assert row[0] == "https://x.example/feed"
     fresh = tmp_path / "fresh.db"
     async with Database(fresh):
         pass
@@ -62,7 +62,8 @@ async def test_failed_migration_rolls_back(tmp_path: Path) -> None:
         shutil.copy(m, mdir / m.name)
     n = len(load_migrations()) + 1
     (mdir / f"{n:04d}_broken.sql").write_text(
-        f"BEGIN;\nCREATE TABLE half_done (x);\nINSERT INTO no_such_table VALUES (1);\nPRAGMA user_version = {n};\nCOMMIT;\n"
+        "BEGIN;\nCREATE TABLE half_done (x);\nINSERT INTO no_such_table VALUES (1);\n"
+        f"PRAGMA user_version = {n};\nCOMMIT;\n"
     )
     path = tmp_path / "n.db"
     db = Database(path, migrations_dir=mdir)
@@ -85,13 +86,13 @@ async def test_newer_database_is_refused(tmp_path: Path) -> None:
 
 
 async def test_concurrent_transactions_do_not_share(tmp_path: Path) -> None:
-    import asyncio
-
     async with Database(tmp_path / "n.db") as db:
 
         async def good(i: int) -> None:
             async with db.transaction() as conn:
-                await conn.execute("INSERT INTO feeds (url, added_at) VALUES (?, 1)", (f"https://ok{i}.example/",))
+                await conn.execute(
+                    "INSERT INTO feeds (url, added_at) VALUES (?, 1)", (f"https://ok{i}.example/",)
+                )
                 await asyncio.sleep(0)
 
         async def bad() -> None:

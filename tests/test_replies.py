@@ -17,7 +17,7 @@ from bot.core.chat_args import (
     parse_url,
     split_name_and_count,
 )
-from bot.core.dm import dm_text
+from bot.core.dm import dm_text, reader_gone
 from bot.core.feed_address import blocked_ip, check_host_name, check_resolved, feed_host
 from bot.core.models import Feed, StoredArticle, Topic
 from bot.core.ratelimit import CommandLimiter, Verdict
@@ -141,6 +141,12 @@ def test_dm_text() -> None:
     assert text.endswith("Daily Planet · #food · #economy")
     assert {e["type"] for e in entities} >= {"bold", "text_link", "italic"}
     assert len(text) < 1200
+
+
+def test_which_dm_failures_mean_the_reader_is_gone() -> None:
+    assert reader_gone("Forbidden: bot was blocked by the user", forbidden=True)
+    assert reader_gone("Chat not found", forbidden=False)
+    assert not reader_gone("Can't parse entities: unsupported start tag", forbidden=False)
 
 
 # -- arguments -----------------------------------------------------------------------------------------

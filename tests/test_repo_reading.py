@@ -1,13 +1,11 @@
-"""The chat read queries on a real SQLite file: order, topic lists, FTS5 search, hostile input, query plans.
-
-Topic storage, re-tagging and subscriptions are checked here too, against the same factory database.
-"""
+"""The chat read queries on a real SQLite file: order, topic lists, FTS5 search, odd input, query plans."""
 
 from __future__ import annotations
 
-import json
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,24 +14,36 @@ import pytest
 from bot.adapters.db import Database
 from bot.adapters.repo_reading import (
     BY_TOPIC_SQL,
+    COUNT_MATCHES_SQL,
     LATEST_SQL,
     SEARCH_SQL,
     SEARCH_WINDOW,
+    TIERED_SEARCH_SQL,
     ReadingRepo,
     fts_query,
     search_words,
 )
 from bot.adapters.repo_topics import TopicRepo, matcher_for
-from bot.core.models import Topic
-from tests.articlefactory import NOW, TOPICS, FactoryResult, fill_articles
+from tests.articlefactory import FactoryResult, fill_articles
 
 N = 3000
 
 
+@pytest.fixture(scope="module")
+def factory_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, FactoryResult]:
+    """Built once per module; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("factory") / "articles.db"
+    made = fill_articles(path, N, span=timedelta(days=60), seed=7)
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path, made
+
+
 @pytest.fixture
-def factory_db(tmp_path: Path) -> tuple[Path, FactoryResult]:
+def factory_db(tmp_path: Path, factory_template: tuple[Path, FactoryResult]) -> tuple[Path, FactoryResult]:
     path = tmp_path / "articles.db"
-    return path, fill_articles(path, N, span=timedelta(days=60), seed=7)
+    shutil.copyfile(factory_template[0], path)
+    return path, factory_template[1]
 
 
 @pytest.fixture
@@ -46,7 +56,7 @@ async def db(factory_db: tuple[Path, FactoryResult]) -> AsyncIterator[Database]:
 
 
 def _plan(path: Path, sql: str, params: dict[str, object]) -> list[str]:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
 
 
@@ -63,7 +73,7 @@ def _full_scans(plan: list[str]) -> list[str]:
 
 def test_query_plans_use_indexes(factory_db: tuple[Path, FactoryResult]) -> None:
     path, made = factory_db
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         conn.execute("ANALYZE")
     cases = {
         "latest": (LATEST_SQL, {"n": 20}, "articles_by_published"),
@@ -74,6 +84,12 @@ def test_query_plans_use_indexes(factory_db: tuple[Path, FactoryResult]) -> None
             "VIRTUAL TABLE",
         ),
     }
+    cases["tiered_search"] = (
+        TIERED_SEARCH_SQL,
+        {"n": 20, "q": '"election"', "hq": '{headline} : ("election")', "window": SEARCH_WINDOW, "pool": 50},
+        "VIRTUAL TABLE",
+    )
+    cases["count_matches"] = (COUNT_MATCHES_SQL, {"q": '"election"', "cap": 5001}, "VIRTUAL TABLE")
     for name, (sql, params, expected) in cases.items():
         plan = _plan(path, sql, params)
         assert not _full_scans(plan), f"{name} scans a table: {plan}"
@@ -130,6 +146,32 @@ async def test_search_ranks_and_prefers_newest_among_equals(db: Database) -> Non
         assert rank_of[earlier.id] <= rank_of[later.id]
         if rank_of[earlier.id] == rank_of[later.id]:
             assert (earlier.published, earlier.id) >= (later.published, later.id)
+
+
+async def test_search_of_common_words_ranks_headline_matches_first_then_newest(db: Database) -> None:
+    """Above the bm25 cap (here 10 matches) ranking is by tiers: words in the headline first, newest first."""
+    tiered = ReadingRepo(db, bm25_max_matches=10)
+    result = await tiered.search("election", 20)
+    assert len(result.articles) == 20
+    in_headline = ["election" in a.headline.lower() for a in result.articles]
+    assert in_headline == sorted(in_headline, reverse=True)  # all headline matches come first
+    for tier in (True, False):
+        group = [a for a, h in zip(result.articles, in_headline, strict=True) if h is tier]
+        assert [(a.published, a.id) for a in group] == sorted(
+            ((a.published, a.id) for a in group), reverse=True
+        )
+    newest_headline = await db.fetchone(
+        "SELECT a.id FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid"
+        " WHERE articles_fts MATCH '{headline} : election' ORDER BY a.published_at DESC, a.id DESC LIMIT 1"
+    )
+    assert newest_headline is not None
+    assert result.articles[0].id == newest_headline[0]
+    both = await tiered.search("football Berlin", 5)
+    assert both.all_words
+    assert len(both.articles) == 5
+    fallback = await tiered.search("football zzzunknownzzz", 5)
+    assert not fallback.all_words
+    assert len(fallback.articles) == 5
 
 
 async def test_search_all_words_then_any_word(db: Database) -> None:
@@ -207,73 +249,3 @@ async def test_count_by_feed(db: Database, factory_db: tuple[Path, FactoryResult
     counts = await ReadingRepo(db).count_by_feed()
     assert sum(counts.values()) == N
     assert set(counts) <= set(factory_db[1].feed_ids)
-
-
-async def test_factory_tags_agree_with_topic_rules(db: Database) -> None:
-    topics = await TopicRepo(db).all()
-    assert {t.name for t in topics} == {t.name for t in TOPICS}
-    rows = await db.fetchall(
-        "SELECT a.headline, a.dek, a.categories, group_concat(t.topic_id) FROM articles AS a"
-        " LEFT JOIN article_topics AS t ON t.article_id = a.id GROUP BY a.id ORDER BY a.id LIMIT 400"
-    )
-    for headline, dek, categories, tagged in rows:
-        expected = {
-            t.id for t in topics if matcher_for(t).matches(headline, dek, tuple(json.loads(categories)))
-        }
-        assert {int(x) for x in (tagged or "").split(",") if x} <= expected
-
-
-async def test_retag_applies_new_rules_to_recent_articles_in_batches(db: Database) -> None:
-    repo = TopicRepo(db)
-    stored, created = await repo.save(Topic("berlin", "Berlin news", ("Berlin",)), NOW)
-    assert created
-    tagged = await repo.retag(stored, now=NOW, max_age=timedelta(days=10), batch=100)
-    window = await db.fetchall(
-        "SELECT id, headline, dek FROM articles WHERE published_at >= ?",
-        (int((NOW - timedelta(days=10)).timestamp()),),
-    )
-    expected = {r[0] for r in window if "berlin" in f"{r[1]} {r[2]}".lower()}
-    got = {
-        r[0]
-        for r in await db.fetchall("SELECT article_id FROM article_topics WHERE topic_id = ?", (stored.id,))
-    }
-    assert tagged == len(expected) > 0
-    assert got == expected
-    # changed rules: old tags go, new ones come; the cap on articles is honoured
-    changed, created = await repo.save(Topic("Berlin", "Berlin news", ("Paris",)), NOW)
-    assert not created
-    assert changed.id == stored.id
-    await repo.retag(changed, now=NOW, max_articles=250, batch=100)
-    rows = await db.fetchall(
-        "SELECT a.headline, a.dek FROM article_topics AS t JOIN articles AS a ON a.id = t.article_id"
-        " WHERE t.topic_id = ?",
-        (stored.id,),
-    )
-    assert rows
-    assert all("paris" in f"{r[0]} {r[1]}".lower() for r in rows)
-    assert len(rows) <= 250
-
-
-async def test_topic_categories_match_by_name_or_keyword(db: Database) -> None:
-    repo = TopicRepo(db)
-    # factory articles carry category "Climate" on some climate stories; a topic named "climate" with an
-    # unrelated keyword still gets them through the category rule
-    stored, _ = await repo.save(Topic("climate", "", ("zzz-nothing",)), NOW)
-    tagged = await repo.retag(stored, now=NOW, max_age=timedelta(days=60))
-    cats = await db.fetchall("SELECT COUNT(*) FROM articles WHERE categories LIKE '%\"Climate\"%'")
-    assert tagged == cats[0][0] > 0
-
-
-async def test_remove_topic_drops_tags_and_subscriptions(db: Database) -> None:
-    repo = TopicRepo(db)
-    sport = await repo.get("sport")
-    assert sport is not None
-    assert await repo.subscribe(7, sport.id, NOW)
-    assert not await repo.subscribe(7, sport.id, NOW)  # already
-    assert [t.name for t in await repo.subscriptions(7)] == ["sport"]
-    assert await repo.subscriber_count(sport.id) == 1
-    assert await repo.remove("SPORT")
-    assert not await repo.remove("sport")
-    assert await repo.subscriptions(7) == []
-    assert await repo.article_count(sport.id) == 0
-    assert not await repo.unsubscribe(7, sport.id)

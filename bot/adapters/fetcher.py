@@ -13,6 +13,7 @@ client's connections are pooled per origin by `host_pools.HostPoolTransport` (CP
 from __future__ import annotations
 
 import asyncio
+import importlib
 import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
+# httpcore imports its anyio backend, and anyio its asyncio backend, on the first request: about 70 ms
+# of imports that would stall the event loop then. Import them with this module, before the loop runs.
+for _backend in ("anyio._backends._asyncio", "httpcore._backends.anyio"):
+    importlib.import_module(_backend)
 _DRAIN_MAX = 64 * 1024
 
 

@@ -61,16 +61,30 @@ class ParsePool:
         self.timeout = timeout
         self.inline_below = inline_below
         self._executor: ProcessPoolExecutor | None = None
+        self._starting = asyncio.Lock()
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["bot.adapters.parse_pool"])
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_lower_priority
-            )
-            log.debug("parse_pool_started", workers=self.workers)
-        return self._executor
+    async def _pool(self) -> ProcessPoolExecutor:
+        """The running pool, started in a thread when there is none: starting the forkserver (which
+        imports the parser first) and forking the workers blocks for a few hundred ms, too long for the
+        event loop (the ingest benchmark saw 250-500 ms stalls when the first feed started the pool)."""
+        async with self._starting:
+            if self._executor is None:
+                self._executor = await asyncio.to_thread(self._start)
+            return self._executor
+
+    def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["bot.adapters.parse_pool"])
+        executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_lower_priority)
+        # A submit with no idle worker forks one, in the submitting thread: fork them all here.
+        try:
+            for future in [executor.submit(os.getpid) for _ in range(self.workers)]:
+                future.result()
+        except BrokenProcessPool:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        log.debug("parse_pool_started", workers=self.workers)
+        return executor
 
     async def digest(
         self,
@@ -116,7 +130,10 @@ class ParsePool:
         if size < self.inline_below:
             ok, value = call()
         else:
-            executor = self._pool()
+            try:
+                executor = await self._pool()
+            except BrokenProcessPool:
+                raise FeedParseError(url, "the parser processes could not be started") from None
             try:  # a pool whose worker died raises BrokenProcessPool on submit or on the result
                 future = asyncio.get_running_loop().run_in_executor(executor, call)
                 async with asyncio.timeout(self.timeout):

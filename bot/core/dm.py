@@ -1,4 +1,5 @@
-"""A subscription DM: the queued item as the fan-out loop sees it, and the message text it sends.
+"""A subscription DM: the queued item as the fan-out loop sees it, the text it sends, and which failures
+mean the reader is gone.
 
 Pure. Queueing is `ArticleRepo.store`'s, reading the queue `repo_dm.py`'s, pacing and sending `fanout.py`'s.
 """
@@ -15,6 +16,9 @@ from bot.core.replies import esc, link, shorten
 DM_HEADLINE_CHARS = 300
 DM_DEK_CHARS = 600
 DM_TOPICS_SHOWN = 5
+# Telegram's answers that mean the reader cannot get private messages any more (besides every 403:
+# "bot was blocked by the user", "bot can't initiate conversation with a user", "user is deactivated").
+_GONE_PHRASES = ("chat not found", "user is deactivated", "peer_id_invalid", "user not found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +45,9 @@ def dm_text(article: StoredArticle, topic_names: Sequence[str] = ()) -> str:
     if footer:
         lines += ["", f"<i>{' · '.join(footer)}</i>"]
     return "\n".join(lines)
+
+
+def reader_gone(reason: str, *, forbidden: bool) -> bool:
+    """Whether a failed DM means the reader is gone for good: any 403, or a 400 naming a missing chat."""
+    lowered = reason.lower()
+    return forbidden or any(phrase in lowered for phrase in _GONE_PHRASES)

@@ -16,7 +16,6 @@ from bot.adapters.fetcher import Fetcher
 from bot.adapters.parse_pool import ParsePool
 from bot.core.errors import NewsbotError
 from bot.core.models import Article, Feed
-from bot.core.render import render_post
 from bot.core.timeutil import humanize_age, utcnow
 from bot.services.feed_reader import FeedReader, ReaderConfig
 from bot.settings import Settings
@@ -117,21 +116,9 @@ async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     pool = ParsePool(settings.parse_workers)
     try:
         reader = FeedReader(fetcher, pool, None, ReaderConfig())
-        source_url, articles = await reader.preview_articles(args.url.strip(), now=utcnow())
-        entries = [
-            _entry(
-                a,
-                render_post(
-                    headline=a.headline,
-                    dek=a.dek,
-                    url=a.url,
-                    source=a.source,
-                    categories=a.categories,
-                    template=settings.post_template,
-                ),
-            )
-            for a in articles
-        ]
+        preview = await reader.preview(args.url.strip(), now=utcnow(), template=settings.post_template)
+        source_url = preview.source_url
+        entries = [_entry(article, message) for article, message in preview.entries]
     finally:
         await asyncio.gather(fetcher.aclose(), pool.close())
     if args.json:

@@ -28,14 +28,13 @@ from bot.core.delivery import (
     TransientError,
     backoff_seconds,
 )
-from bot.core.dm import PendingDM, dm_text
+from bot.core.dm import PendingDM, dm_text, reader_gone
 from bot.core.pacing import Pacer, RateWindow
 from bot.core.timeutil import utcnow
 
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5
-_GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
 
 
 class _Outcome(Enum):
@@ -152,7 +151,7 @@ class Fanout:
         except ChatForbidden as exc:
             return await self._reader_gone(dm, exc)
         except Rejected as exc:
-            if any(phrase in exc.reason.lower() for phrase in _GONE):
+            if reader_gone(exc.reason, forbidden=False):
                 return await self._reader_gone(dm, exc)
             await self.store.mark_failed(dm.id, exc.reason)
             log.error("dm_rejected", dm_id=dm.id, user_id=dm.user_id, error=exc.reason)

@@ -13,9 +13,9 @@ import structlog
 
 from bot.adapters.repo_feeds import DuplicateFeedError
 from bot.core.errors import FeedParseError
-from bot.core.models import Article, Feed
+from bot.core.models import Feed
 from bot.core.timeutil import utcnow
-from bot.services.feed_reader import FeedReader
+from bot.services.feed_reader import FeedReader, Preview
 from bot.services.ingest_ports import FeedStore, SeedMemory
 
 log = structlog.get_logger(__name__)
@@ -75,6 +75,6 @@ class FeedCatalog:
     async def list_feeds(self) -> list[Feed]:
         return await self.feeds.all()
 
-    async def preview(self, url: str, now: datetime | None = None) -> tuple[str, list[Article]]:
-        """What the bot would store from `url` (a feed, a page linking one, or an article page)."""
-        return await self.reader.preview_articles(url.strip(), now=now or utcnow())
+    async def preview(self, url: str, template: str, now: datetime | None = None) -> Preview:
+        """What the bot would store and post from `url` (a feed, a page linking one, an article page)."""
+        return await self.reader.preview(url.strip(), now=now or utcnow(), template=template)

@@ -20,6 +20,7 @@ from bot.core.errors import FeedParseError, NewsbotError
 from bot.core.fetching import PAGE_ACCEPT, FetchResult
 from bot.core.models import Article
 from bot.core.pagemeta import PageMeta
+from bot.core.render import render_post
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +79,12 @@ class Resolved:
 
 
 @dataclass(frozen=True, slots=True)
+class Preview:
+    source_url: str  # the feed read (after autodiscovery), or the article page
+    entries: list[tuple[Article, str]]  # each article with its post's Telegram HTML
+
+
+@dataclass(frozen=True, slots=True)
 class ReaderConfig:
     dek_max_chars: int = 300
     page_concurrency: int = 8  # article pages fetched at once for missing deks, across all feeds
@@ -122,16 +129,34 @@ class FeedReader:
         log.debug("feed_discovered", page=url, feed=feed_url)
         return Resolved(fetched.moved_to or feed_url, fetched, digest, discovered=True)
 
-    async def preview_articles(self, url: str, *, now: datetime) -> tuple[str, list[Article]]:
-        """What the bot would store from `url`: a feed's entries, or an article page as one entry."""
+    async def preview(self, url: str, *, now: datetime, template: str) -> Preview:
+        """What the bot would store and post from `url`: a feed's entries, or an article page as one
+        entry, each with the exact Telegram HTML of its post. RenderError if the template cannot fit one."""
         resolved = await self.resolve(url, now=now)
         digest = resolved.digest
+        source_url = resolved.feed_url
         if digest.kind == "feed":
-            return resolved.feed_url, await self.fill_deks(None, digest.articles, use_known=False)
-        article = page_article(digest.page, resolved.fetched.final_url) if digest.page else None
-        if article is None:
-            raise FeedParseError(url, "not a feed, and the page links no feed and has no title")
-        return resolved.fetched.final_url, [article]
+            articles = await self.fill_deks(None, digest.articles, use_known=False)
+        else:
+            article = page_article(digest.page, resolved.fetched.final_url) if digest.page else None
+            if article is None:
+                raise FeedParseError(url, "not a feed, and the page links no feed and has no title")
+            source_url, articles = resolved.fetched.final_url, [article]
+        entries = [
+            (
+                a,
+                render_post(
+                    headline=a.headline,
+                    dek=a.dek,
+                    url=a.url,
+                    source=a.source,
+                    categories=a.categories,
+                    template=template,
+                ),
+            )
+            for a in articles
+        ]
+        return Preview(source_url, entries)
 
     async def fill_deks(
         self, feed_id: int | None, articles: Sequence[Article], *, use_known: bool = True

@@ -25,13 +25,13 @@ from bot.adapters.repo_feeds import FetchOutcome
 from bot.core.digest import FeedDigest
 from bot.core.errors import FeedParseError, FetchError, NewsbotError
 from bot.core.fetching import FetchResult, ThrottledError
-from bot.core.models import Article, Feed
+from bot.core.models import Feed
 from bot.core.policy import PostPolicy
 from bot.core.schedule import next_fetch_at, seconds_until
 from bot.core.timeutil import utcnow
 from bot.core.topics import TopicMatcher
 from bot.services.feed_catalog import FeedCatalog
-from bot.services.feed_reader import FeedReader
+from bot.services.feed_reader import FeedReader, Preview
 from bot.services.ingest_ports import (
     ArticleStore,
     CycleSummary,
@@ -82,20 +82,20 @@ class IngestService:
         now = now or utcnow()
         feeds = await self.feeds.due(now) if only_due else await self.feeds.all(enabled_only=True)
         matchers = await self.topics.matchers() if feeds else []
-        gate = asyncio.Semaphore(self.config.in_flight)
+        queue = iter(feeds)  # shared by the workers: each takes the next feed when it is free
         pending: list[FetchOutcome] = []
         results: list[_FeedResult] = []
 
-        async def one(feed: Feed) -> None:
-            async with gate:
+        async def worker() -> None:
+            for feed in queue:
                 result = await self._ingest_feed(feed, now, matchers)
-            results.append(result)
-            pending.append(result.outcome)
-            if len(pending) >= self.config.flush_every:
-                await self._record(pending)
+                results.append(result)
+                pending.append(result.outcome)
+                if len(pending) >= self.config.flush_every:
+                    await self._record(pending)
 
         try:
-            await asyncio.gather(*(one(feed) for feed in feeds))
+            await asyncio.gather(*(worker() for _ in range(min(self.config.in_flight, len(feeds)))))
         finally:
             await self._record(pending)
         summary = CycleSummary(
@@ -142,7 +142,7 @@ class IngestService:
                     return _FeedResult(self._succeeded(feed, now, fetched, None), "304")
                 digest = await self.reader.digest(fetched, now=now, fallback_source=feed.title)
                 if digest.kind != "feed":
-                    return self._html_instead(feed, now, fetched, digest, started)
+                    return await self._html_instead(feed, now, fetched, digest, started)
                 articles = await self.reader.fill_deks(feed.id, digest.articles)
             stored = await self.articles.store(
                 feed.id,
@@ -216,28 +216,22 @@ class IngestService:
         log.warning(
             "feed_failed", feed_id=feed.id, url=feed.url, error=reason, failures=failures, ms=_ms(started)
         )
-        outcome = FetchOutcome(
-            feed_id=feed.id,
-            now=now,
-            next_fetch_at=when,
-            ok=False,
-            error=reason,
-            disable=disable,
-            new_url=new_url,
-        )
+        outcome = FetchOutcome(feed.id, now, when, ok=False, error=reason, disable=disable, new_url=new_url)
         return _FeedResult(outcome, "failed")
 
-    def _html_instead(
+    async def _html_instead(
         self, feed: Feed, now: datetime, fetched: FetchResult, digest: FeedDigest, started: float
     ) -> _FeedResult:
         """A feed URL answered with a web page. Before the first sync (FEEDS may name a home page) the
-        feed the page links replaces the URL; later, it is an error like any other."""
-        if not feed.synced and digest.feed_links:
-            found = digest.feed_links[0]
-            return self._failed(
-                feed, now, f"an HTML page; using the feed it links: {found}", started, new_url=found
-            )
-        return self._failed(feed, now, f"not a feed: an HTML page ({fetched.final_url})", started)
+        feed the page links replaces the URL, to be read at once; later, it is an error like any other."""
+        found = digest.feed_links[0] if digest.feed_links else None
+        if feed.synced or found is None:
+            return self._failed(feed, now, f"not a feed: an HTML page ({fetched.final_url})", started)
+        if (twin := await self.feeds.by_url(found)) is not None:
+            return self._failed(feed, now, f"an HTML page whose feed is already feed {twin.id}", started)
+        return self._failed(
+            feed, now, f"an HTML page; using the feed it links: {found}", started, new_url=found
+        )
 
     # -- feeds (the catalog's; here too because admins reach them through `runtime.ingest`) -------------
 
@@ -249,8 +243,8 @@ class IngestService:
     async def remove_feed(self, id_or_url: int | str) -> Feed | None:
         return await self.catalog.remove_feed(id_or_url)
 
-    async def preview(self, url: str, now: datetime | None = None) -> tuple[str, list[Article]]:
-        return await self.catalog.preview(url, now)
+    async def preview(self, url: str, now: datetime | None = None) -> Preview:
+        return await self.catalog.preview(url, self.config.template, now)
 
     # -- the loop ---------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from bot.core.models import Article, Feed
 from bot.core.policy import PostPolicy
 from bot.core.schedule import Schedule
 from bot.core.topics import TopicMatcher
+from bot.settings import DEFAULT_TEMPLATE
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -73,6 +74,7 @@ class IngestConfig:
     feed_timeout: float = 120.0  # fetch + parse + article pages of one feed; storing is not cut short
     in_flight: int = 16  # feeds between fetch and store at once: bounds memory held in bodies
     flush_every: int = 200  # fetch outcomes written per transaction
+    template: str = DEFAULT_TEMPLATE  # POST_TEMPLATE, for previews
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestConfig:
@@ -83,6 +85,7 @@ class IngestConfig:
             configured_feeds=tuple(settings.feeds),
             feed_timeout=settings.fetch_timeout_seconds * 3 + 60,
             in_flight=max(settings.fetch_concurrency, 4),
+            template=settings.post_template,
         )
 
 

@@ -1,0 +1,3 @@
+"""stub"""
+async def run(**kw):
+    return {}

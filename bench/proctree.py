@@ -1,0 +1,124 @@
+"""Memory and CPU of a process and all its descendants, sampled from outside through Linux's /proc.
+
+The parse pool's workers are children of a forkserver, itself a child of the bot, so neither
+`getrusage(RUSAGE_CHILDREN)` (only reaped children, largest one only) nor the process's own maxrss sees
+them; summing the tree's RSS every few tens of milliseconds does. Used by the ingest section for both
+sides, so newsbot and reader are measured the same way. No dependency (psutil is not installed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            text = (task / "children").read_text()
+            found.extend(int(p) for p in text.split())
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(_children(current))
+    return out
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(RSS bytes, CPU seconds user+system) of one process, None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # fields[0] is field 3 (state): utime is field 14, stime 15, rss 24
+    cpu = (int(fields[11]) + int(fields[12])) / _TICKS
+    return int(fields[21]) * _PAGE, cpu
+
+
+@dataclass
+class TreeSampler:
+    """Samples a process tree in a thread: the peak of the summed RSS, and each process's last CPU time."""
+
+    pid: int
+    interval: float = 0.05
+    peak_rss: int = 0
+    peak_processes: int = 0
+    cpu: dict[int, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def sample(self) -> None:
+        total, alive = 0, 0
+        for pid in descendants(self.pid):
+            stat = _stat(pid)
+            if stat is None:
+                continue
+            rss, cpu = stat
+            total += rss
+            alive += 1
+            self.cpu[pid] = cpu
+        if total > self.peak_rss:
+            self.peak_rss, self.peak_processes = total, alive
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def start(self) -> TreeSampler:
+        self.sample()
+        self._thread = threading.Thread(target=self._run, name="tree-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak_rss / 1048576
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+
+def run_sampled(argv: list[str], *, timeout: float, cwd: Path | None = None) -> tuple[str, TreeSampler]:
+    """Run a command to its end while sampling its process tree; returns (stdout, sampler).
+
+    Raises RuntimeError with the command's last stderr line when it fails or overruns `timeout`.
+    """
+    # its own session, so an overrun kills the command's parse workers too, and nothing else
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, start_new_session=True
+    )
+    sampler = TreeSampler(proc.pid).start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise RuntimeError(f"{' '.join(argv[1:3])} took longer than {timeout:g} s") from None
+    finally:
+        sampler.stop()
+    if proc.returncode != 0:
+        last = (err.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{' '.join(argv[1:3])} failed (exit {proc.returncode}): {last}")
+    return out, sampler
