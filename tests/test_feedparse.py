@@ -507,3 +507,26 @@ def test_honest_entity_declaration_still_reads() -> None:
     )
     assert article is not None
     assert article.headline == "Caf news — ok"
+
+
+def test_unread_bodies_are_skipped_but_kept_as_fallback() -> None:
+    """content:encoded is cut only where the item's description already gives the dek."""
+    long_desc = "A description long enough to be the dek of this story, well past eighty bytes of text."
+    body = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "<channel><title>T</title><link>https://t.example/</link>"
+        f"<item><title>One</title><link>https://t.example/1</link><description>{long_desc}</description>"
+        "<content:encoded><![CDATA[<p>Body one.</p>]]></content:encoded></item>"
+        "<item><title>Two</title><link>https://t.example/2</link><description>Short.</description>"
+        "<content:encoded><![CDATA[<p>Body two is the fallback.</p>]]></content:encoded></item>"
+        "<item><title>Three</title><link>https://t.example/3</link>"
+        "<content:encoded><![CDATA[<p>Body three, no description.</p>]]></content:encoded></item>"
+        "</channel></rss>"
+    ).encode()
+    feed = parse_feed(body, url="https://t.example/feed")
+    one, two, three = feed.entries
+    assert one.summary == long_desc
+    assert one.content is None
+    assert two.summary == "Short."  # the body would only be read with no summary at all
+    assert three.content is not None
+    assert "Body three" in three.content
