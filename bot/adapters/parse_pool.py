@@ -17,6 +17,7 @@ import contextlib
 import functools
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -46,9 +47,11 @@ def _in_worker(fn: Callable[..., Any], /, **kwargs: Any) -> _Outcome:
         return False, f"parser failed: {type(exc).__name__}: {detail}".rstrip(": ")
 
 
-def _lower_priority() -> None:
+def _init_worker() -> None:
     """Workers yield the CPU to the bot's own process, so a burst of parsing never starves the event
-    loop on a busy machine (they still use every idle cycle)."""
+    loop on a busy machine (they still use every idle cycle). Ctrl+C reaches the whole process group:
+    workers ignore it and are shut down by the bot, instead of each printing a KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
 
@@ -75,7 +78,7 @@ class ParsePool:
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["bot.adapters.parse_pool"])
-        executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_lower_priority)
+        executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker)
         # A submit with no idle worker forks one, in the submitting thread: fork them all here.
         try:
             for future in [executor.submit(os.getpid) for _ in range(self.workers)]:
