@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.parse_pool import ParsePool
-from bot.adapters.repo_feeds import DuplicateFeedError
-from bot.core.errors import FeedParseError
+from bot.core.errors import DuplicateFeedError, FeedParseError
 from bot.core.models import Topic
 from bot.core.topics import TopicMatcher
 from tests.feedserver import ATOM_TYPE, HTML_TYPE, JSON_FEED_TYPE, RSS_TYPE, FeedServer

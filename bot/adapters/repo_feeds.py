@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.adapters.db import Database
-from bot.core.errors import StorageError
-from bot.core.models import Feed
+from bot.core.errors import DuplicateFeedError
+from bot.core.models import Feed, FetchOutcome
 from bot.core.timeutil import from_epoch, to_epoch
-
-
-class DuplicateFeedError(StorageError):
-    """The feed URL is already stored."""
-
-
-@dataclass(frozen=True, slots=True)
-class FetchOutcome:
-    """What one fetch did to a feed's state; written in batches by `record_outcomes`."""
-
-    feed_id: int
-    now: datetime
-    next_fetch_at: datetime
-    ok: bool
-    etag: str | None = None
-    last_modified: str | None = None
-    title: str | None = None
-    site_url: str | None = None
-    error: str | None = None
-    new_url: str | None = None  # permanent redirect
-    disable: bool = False  # 410 Gone
-    synced: bool = False
-
 
 _COLUMNS = (
     "id, url, title, enabled, etag, last_modified, last_fetched_at, next_fetch_at, error_count, "

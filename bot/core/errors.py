@@ -35,5 +35,9 @@ class StorageError(NewsbotError):
     """The database refused an operation (schema too new, integrity, I/O)."""
 
 
+class DuplicateFeedError(StorageError):
+    """The feed URL is already stored."""
+
+
 class PublishError(NewsbotError):
     """A message could not be delivered to Telegram."""

@@ -93,3 +93,21 @@ class Topic:
     categories: tuple[str, ...] = ()
     channel_id: str | None = None  # a topic may route to its own channel
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """What one fetch did to a feed's state; written in batches by `record_outcomes`."""
+
+    feed_id: int
+    now: datetime
+    next_fetch_at: datetime
+    ok: bool
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    error: str | None = None
+    new_url: str | None = None  # permanent redirect
+    disable: bool = False  # 410 Gone
+    synced: bool = False

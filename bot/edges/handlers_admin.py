@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.adapters.repo_dm import DMRepo
-from bot.adapters.repo_feeds import DuplicateFeedError, FeedRepo
+from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_reading import ReadingRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.core.chat_args import (
@@ -29,7 +29,7 @@ from bot.core.chat_args import (
     parse_topic_name,
     parse_url,
 )
-from bot.core.errors import NewsbotError
+from bot.core.errors import DuplicateFeedError, NewsbotError
 from bot.core.feed_address import check_host_name, check_resolved, feed_host
 from bot.core.models import Feed
 from bot.core.replies_admin import (

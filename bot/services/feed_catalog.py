@@ -11,8 +11,7 @@ from datetime import datetime
 
 import structlog
 
-from bot.adapters.repo_feeds import DuplicateFeedError
-from bot.core.errors import FeedParseError
+from bot.core.errors import DuplicateFeedError, FeedParseError
 from bot.core.models import Feed
 from bot.core.timeutil import utcnow
 from bot.services.feed_reader import FeedReader, Preview

@@ -21,11 +21,10 @@ from typing import Any
 
 import structlog
 
-from bot.adapters.repo_feeds import FetchOutcome
 from bot.core.digest import FeedDigest
 from bot.core.errors import FeedParseError, FetchError, NewsbotError
 from bot.core.fetching import FetchResult, ThrottledError
-from bot.core.models import Feed
+from bot.core.models import Feed, FetchOutcome
 from bot.core.policy import PostPolicy
 from bot.core.schedule import next_fetch_at, seconds_until
 from bot.core.timeutil import utcnow

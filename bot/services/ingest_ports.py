@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.adapters.repo_feeds import FetchOutcome
-from bot.core.models import Article, Feed
+from bot.core.models import Article, Feed, FetchOutcome
 from bot.core.policy import PostPolicy
 from bot.core.schedule import Schedule
 from bot.core.topics import TopicMatcher
