@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 import traceback
@@ -19,6 +18,7 @@ from typing import Any
 
 from bench import chat, ingest, publish
 from bench.report import machine, render
+from bot.logs import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS = ("ingest", "publish", "chat")
@@ -34,22 +34,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="publish: Telegram's windows scaled down 10x (20 posts per 6 s), said so in the report",
+        help="publish: Telegram's per-channel window cut 10x (20 posts per 6 s), said so in the report",
+    )
+    parser.add_argument(
+        "--scale", type=float, help="publish: with --quick, divide the window by this instead"
     )
     parser.add_argument("--posts", type=int, default=60, help="publish: the burst size (default 60)")
-    parser.add_argument("--steady", type=int, default=20, help="publish: posts in the steady case (default 20)")
+    parser.add_argument(
+        "--steady", type=int, default=20, help="publish: posts in the steady case (default 20)"
+    )
     parser.add_argument("--articles", type=int, default=1_000_000, help="chat: articles in the database")
-    parser.add_argument("--chat-feeds", type=int, default=200, help="chat: feeds ingested meanwhile")
+    parser.add_argument("--chat-feeds", type=int, default=200, help="chat: farm feeds ingested meanwhile")
     parser.add_argument("--samples", type=int, default=150, help="chat: replies timed per command")
-    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="where the JSON goes")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=RESULTS, help="chat: where the filled database is kept between runs"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS / "latest.json", help="the JSON results (the log goes next to it)"
+    )
     args = parser.parse_args(argv)
-    for name in ("feeds", "posts", "steady", "articles", "samples"):
+    for name in ("feeds", "posts", "steady", "articles", "samples", "chat_feeds"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    if args.chat_feeds < 0:
-        parser.error("--chat-feeds must be 0 or more")
+    if args.scale is not None and (not args.quick or args.scale < 1):
+        parser.error("--scale goes with --quick and must be at least 1")
     return args
 
 
@@ -61,30 +71,35 @@ def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
             reader_rounds=args.rounds or 1,
         )
     if name == "publish":
-        return asyncio.run(publish.run(burst=args.posts, steady=args.steady, quick=args.quick))
+        scale = (args.scale or publish.QUICK_SCALE) if args.quick else 1.0
+        return asyncio.run(publish.run(burst=args.posts, steady=args.steady, scale=scale))
     return asyncio.run(
-        chat.run(articles=args.articles, feeds=args.chat_feeds, samples=args.samples, cache_dir=RESULTS)
+        chat.run(
+            articles=args.articles, feeds=args.chat_feeds, samples=args.samples, cache_dir=args.cache_dir
+        )
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-    result: dict[str, Any] = {"machine": machine(), "sections": {}}
-    for name in [args.section] if args.section else SECTIONS:
-        print(f"running {name} …", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        try:
-            section = run_section(name, args)
-        except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others' numbers
-            traceback.print_exc()
-            section = {"error": f"{type(exc).__name__}: {exc}"}
-        section["seconds"] = round(time.perf_counter() - started, 1)
-        result["sections"][name] = section
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    log_path = args.out.with_suffix(".log")
+    result: dict[str, Any] = {"machine": machine(), "sections": {}}
+    with log_path.open("w", encoding="utf-8") as log_file:
+        configure_logging("INFO", "json", stream=log_file)  # the bot's own lines, as in production
+        for name in [args.section] if args.section else SECTIONS:
+            print(f"running {name} …", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            try:
+                section = run_section(name, args)
+            except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others' numbers
+                traceback.print_exc()
+                section = {"error": f"{type(exc).__name__}: {exc}"}
+            section["seconds"] = round(time.perf_counter() - started, 1)
+            result["sections"][name] = section
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(render(result))
-    print(f"\nwritten to {args.out}")
+    print(f"\nwritten to {args.out} (the bot's log: {log_path})")
     failed = [n for n, s in result["sections"].items() if "error" in s]
     return 1 if failed else 0
 

@@ -1,3 +1,238 @@
-"""stub"""
-async def run(**kw):
-    return {}
+"""The chat benchmark (issue 5): /latest, /topic and /search reply latency on a million articles under ingest.
+
+The bot is `bot.edges.app.serve` (the real PTB Application, handlers, rate gate and background services)
+on a copy of the cached million-article database (bench/chatdb.py), with the farm's feeds (bench/farm.py)
+as FEEDS, so its first ingest cycle reads them all cold in the same process while readers ask. A reply's
+latency is from the update injected into the local Bot API to the bot's answer received by it; requests
+are paced at 25 a second (under Telegram's 30 messages a second, which PTB's AIORateLimiter enforces) and
+each comes from a different reader, as in a busy channel. The goal counts only the replies measured while
+the ingest cycle ran; the same commands measured idle afterwards, and a bare PTB reply on loopback (a
+trivial handler, same stand-in, same process) are printed for comparison.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from itertools import cycle
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
+
+from bench.chatdb import SEARCHES, TOPIC, cached_database, plan_lines, query_plans, working_copy
+from bench.farm import Farm
+from bench.report import Goal, latency_summary
+from bot.adapters.local_botapi import LocalBotAPI
+from bot.edges.app import serve
+from bot.edges.command_guard import SORRY
+from bot.settings import load_settings
+
+TOKEN = "123456:BENCH-token-chat-aaaaaaaaaaaaaaaaaaaa"
+BARE_TOKEN = "654321:BENCH-token-bare-aaaaaaaaaaaaaaaaaaaa"
+CHANNEL = -1001234567890
+ADMIN = 4242
+SPACING = 0.04  # seconds between requests: 25 a second
+WARMUP = 5  # first round trips of each phase (connections being opened) are not counted
+P50_GOAL_MS, P99_GOAL_MS = 10.0, 100.0
+COMMANDS = ("/latest", f"/topic {TOPIC}", "/search")
+
+
+class IngestWatch(logging.Handler):
+    """Follows the bot's ingest through its log events: feeds read so far, and cycles finished."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.fetched = 0
+        self.cycles: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = record.msg if isinstance(record.msg, dict) else {}
+        if event.get("event") in ("feed_fetched", "feed_failed"):
+            self.fetched += 1
+        elif event.get("event") == "ingest_cycle":
+            self.cycles.append({k: v for k, v in event.items() if isinstance(v, int | float | str)})
+
+
+Ask = Callable[[str, int], Awaitable[tuple[float, str]]]
+
+
+def asker(api: LocalBotAPI) -> Ask:
+    async def ask(text: str, user_id: int) -> tuple[float, str]:
+        started = time.perf_counter()
+        api.inject_message(text, user_id=user_id)
+        reply = await api.wait_for_reply(user_id, timeout=30)
+        return (time.perf_counter() - started) * 1000, reply.text
+
+    return ask
+
+
+async def paced(
+    ask: Ask, texts: list[str], first_user: int, keep_going: Callable[[], bool] = lambda: True
+) -> list[tuple[str, float, str]]:
+    """Ask each text as a new reader, one every SPACING s, while `keep_going()`; (text, ms, reply)."""
+    out: list[tuple[str, float, str]] = []
+    for i, text in enumerate(texts):
+        if not keep_going():
+            break
+        started = time.perf_counter()
+        ms, reply = await ask(text, first_user + i)
+        out.append((text, ms, reply))
+        # never faster than one every SPACING s, and no catching up in bursts after a slow reply
+        await asyncio.sleep(max(0.0, started + SPACING - time.perf_counter()))
+    return out
+
+
+async def bare_ptb(samples: int) -> dict[str, Any]:
+    """Round trips of a trivial python-telegram-bot handler on its own local Bot API."""
+
+    async def ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("pong")
+
+    async with LocalBotAPI(BARE_TOKEN, private_limit=(20, 1.0)) as api:
+        app: Application = ApplicationBuilder().token(BARE_TOKEN).base_url(f"{api.api_url}/bot").build()  # type: ignore[type-arg]
+        app.add_handler(CommandHandler("ping", ping))
+        await app.initialize()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=10)
+        await app.start()
+        try:
+            replies = await paced(asker(api), ["/ping"] * (samples + WARMUP), 10_000)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+    return latency_summary([ms for _, ms, _ in replies[WARMUP:]])
+
+
+def _texts(n: int) -> list[str]:
+    """`n` requests of each command, interleaved; searches rotate through SEARCHES."""
+    words = cycle(SEARCHES)
+    return [c if c != "/search" else f"/search {next(words)}" for _ in range(n) for c in COMMANDS]
+
+
+def _by_command(replies: list[tuple[str, float, str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for command in COMMANDS:
+        ms = [m for text, m, _ in replies if text.startswith(command)]
+        out[command.split()[0]] = latency_summary(ms)
+    return out
+
+
+async def run(*, articles: int, feeds: int, samples: int, cache_dir: Path) -> dict[str, Any]:
+    cached, fill = cached_database(cache_dir, articles)
+    bare = await bare_ptb(samples)
+    watch = IngestWatch()
+    logging.getLogger("bot.services.ingest").addHandler(watch)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp, Farm(feeds) as farm:
+            db_path = working_copy(cached, Path(tmp))
+            plans = await query_plans(db_path)
+            during, idle, floods = await _measure(db_path, farm.urls[:feeds], watch, samples)
+    finally:
+        logging.getLogger("bot.services.ingest").removeHandler(watch)
+    cycle_info = watch.cycles[0] if watch.cycles else {}
+    busy, quiet = _by_command(during), _by_command(idle)
+    errors = sum(SORRY in reply or "slow down" in reply.lower() for _, _, reply in during + idle)
+    goals = [
+        Goal(
+            f"{name} while ingesting: p50 under {P50_GOAL_MS:g} ms and p99 under {P99_GOAL_MS:g} ms",
+            f"< {P50_GOAL_MS:g} / < {P99_GOAL_MS:g} ms",
+            f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} ms (n={s['n']})",
+            s["n"] > 0 and s["p50_ms"] < P50_GOAL_MS and s["p99_ms"] < P99_GOAL_MS,
+        )
+        for name, s in busy.items()
+    ]
+    scans = [f"{p['command']}: {s}" for p in plans for s in p["full_scans"]]
+    goals.append(
+        Goal("query plans use indexes (no full scan)", "no full scan", "; ".join(scans) or "none", not scans)
+    )
+    goals.append(Goal("every request answered properly", "0 errors", str(errors), errors == 0))
+    source = "cached" if fill["cached"] else "filled now"
+    lines = [
+        f"  {fill['articles']:,} articles ({fill['size_mib']} MiB; filled in {fill['fill_s']} s "
+        "+ FTS optimize "
+        f"{fill.get('fts_optimize_s', '?')} s, {source});",
+        f"  {feeds} farm feeds ingested cold meanwhile: {cycle_info.get('new', '?')} new articles in "
+        f"{cycle_info.get('seconds', '?')} s",
+        f"  one request every {SPACING * 1000:g} ms, each from a new reader;",
+        "  latency = update injected → reply received by the local Bot API",
+        "              while ingesting               idle afterwards",
+    ]
+    for name in busy:
+        b, q = busy[name], quiet[name]
+        lines.append(
+            f"  {name:<10}  p50 {b['p50_ms']:>6.1f}  p99 {b['p99_ms']:>6.1f} ms (n={b['n']:<3})"
+            f"   p50 {q['p50_ms']:>6.1f}  p99 {q['p99_ms']:>6.1f} ms (n={q['n']})"
+        )
+    lines.append(
+        f"  bare PTB reply round trip (trivial handler): p50 {bare['p50_ms']:.1f} ms, "
+        f"p99 {bare['p99_ms']:.1f} ms"
+    )
+    lines.append(
+        f"  429s from the local Bot API meanwhile: {floods} (BACKFILL_MAX_POSTS=0: the replies alone use "
+        "Telegram's 30 messages/s)"
+    )
+    lines.extend(plan_lines(plans))
+    return {
+        "database": fill,
+        "feeds": feeds,
+        "ingest_cycle": cycle_info,
+        "while_ingesting": busy,
+        "idle": quiet,
+        "bare_ptb": bare,
+        "errors": errors,
+        "status_429": floods,
+        "query_plans": plans,
+        "goals": [g.as_dict() for g in goals],
+        "lines": lines,
+    }
+
+
+async def _measure(
+    db_path: Path, urls: list[str], watch: IngestWatch, samples: int
+) -> tuple[list[tuple[str, float, str]], list[tuple[str, float, str]], int]:
+    """Run the bot; ask while its first ingest cycle runs, then as many again once it is over."""
+    async with LocalBotAPI(TOKEN, private_limit=(20, 1.0)) as api:
+        api.add_chat(CHANNEL, username="benchnews", title="Bench News", admins={ADMIN: "creator"})
+        settings = load_settings(
+            None,
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=api.api_url,
+            CHANNEL_ID=str(CHANNEL),
+            ADMIN_IDS=str(ADMIN),
+            DATABASE_PATH=str(db_path),
+            FEEDS=",".join(urls),
+            # no channel posts: replies alone use Telegram's 30 messages/s (bursts of posts are publish's)
+            BACKFILL_MAX_POSTS="0",
+        )
+        stop = asyncio.Event()
+        bot = asyncio.create_task(serve(settings, stop))
+        try:
+            await api.wait_until(lambda: bool(api.calls("getUpdates")) or bot.done(), timeout=60)
+            if bot.done():
+                bot.result()  # raises what stopped the bot
+            ask = asker(api)
+            await paced(ask, ["/latest"] * WARMUP, 20_000)
+            await _until(lambda: watch.fetched > 0 or bool(watch.cycles), "the first feed read", 120)
+            during = await paced(ask, _texts(samples), 30_000, lambda: not watch.cycles)
+            await _until(lambda: bool(watch.cycles), "the end of the ingest cycle", 600)
+            idle = await paced(ask, _texts(samples), 60_000)
+        finally:
+            stop.set()
+            await asyncio.wait_for(bot, timeout=60)
+        floods = api.count_429
+    return during, idle, floods
+
+
+async def _until(check: Callable[[], bool], what: str, timeout: float) -> None:
+    deadline = time.perf_counter() + timeout
+    while not check():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"waited {timeout:g} s for {what}")
+        await asyncio.sleep(0.02)

@@ -2,7 +2,7 @@
 
 The parse pool's workers are children of a forkserver, itself a child of the bot, so neither
 `getrusage(RUSAGE_CHILDREN)` (only reaped children, largest one only) nor the process's own maxrss sees
-them; summing the tree's RSS every few tens of milliseconds does. Used by the ingest section for both
+them; summing the tree's memory every few tens of milliseconds does. Used by the ingest section for both
 sides, so newsbot and reader are measured the same way. No dependency (psutil is not installed).
 """
 
@@ -40,10 +40,10 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(RSS bytes, CPU seconds user+system) of one process, None once it is gone."""
+def _stat(pid: int, path: str = "/proc/{pid}/stat") -> tuple[int, float] | None:
+    """(RSS bytes, CPU seconds user+system) of one process (or thread), None once it is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(path.format(pid=pid)).read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return None
     # fields[0] is field 3 (state): utime is field 14, stime 15, rss 24
@@ -51,15 +51,29 @@ def _stat(pid: int) -> tuple[int, float] | None:
     return int(fields[21]) * _PAGE, cpu
 
 
+def _pss(pid: int) -> int | None:
+    """Proportional set size in bytes: shared pages (the forkserver's children share most of theirs)
+    are divided among the processes sharing them, so summing a tree does not count them twice."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return None
+
+
 @dataclass
 class TreeSampler:
-    """Samples a process tree in a thread: the peak of the summed RSS, and each process's last CPU time."""
+    """Samples a process tree in a thread: the peak of its summed memory (PSS; RSS where PSS is not
+    readable), and each process's last CPU time."""
 
     pid: int
     interval: float = 0.05
-    peak_rss: int = 0
+    peak_bytes: int = 0
     peak_processes: int = 0
     cpu: dict[int, float] = field(default_factory=dict)
+    main_thread_cpu: float = 0.0  # the root process's first thread: the event loop, for newsbot
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -70,11 +84,14 @@ class TreeSampler:
             if stat is None:
                 continue
             rss, cpu = stat
-            total += rss
+            total += _pss(pid) or rss
             alive += 1
             self.cpu[pid] = cpu
-        if total > self.peak_rss:
-            self.peak_rss, self.peak_processes = total, alive
+        thread = _stat(self.pid, f"/proc/{self.pid}/task/{self.pid}/stat")
+        if thread is not None:
+            self.main_thread_cpu = thread[1]
+        if total > self.peak_bytes:
+            self.peak_bytes, self.peak_processes = total, alive
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -93,7 +110,7 @@ class TreeSampler:
 
     @property
     def peak_mib(self) -> float:
-        return self.peak_rss / 1048576
+        return self.peak_bytes / 1048576
 
     @property
     def cpu_seconds(self) -> float:
