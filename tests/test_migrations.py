@@ -105,3 +105,19 @@ async def test_concurrent_transactions_do_not_share(tmp_path: Path) -> None:
         assert sum(isinstance(r, RuntimeError) for r in results) == 1
         rows = await db.fetchall("SELECT url FROM feeds ORDER BY url")
         assert [r[0] for r in rows] == [f"https://ok{i}.example/" for i in range(5)]
+
+
+async def test_read_only_connection_reads_while_writer_holds_a_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    async with Database(path) as writer:
+        await writer.execute_write("INSERT INTO feeds (url, added_at) VALUES ('https://a.example/', 1)")
+        reader = await Database(path).open(migrate=False, read_only=True)
+        try:
+            async with writer.transaction() as conn:
+                await conn.execute("INSERT INTO feeds (url, added_at) VALUES ('https://b.example/', 1)")
+                rows = await reader.fetchall("SELECT url FROM feeds")  # not blocked by the open write
+                assert [r[0] for r in rows] == ["https://a.example/"]
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                await reader.conn.execute("DELETE FROM feeds")
+        finally:
+            await reader.close()

@@ -61,7 +61,9 @@ class Database:
             raise StorageError("database is not open")
         return self._conn
 
-    async def open(self, *, migrate: bool = True) -> Database:
+    async def open(self, *, migrate: bool = True, read_only: bool = False) -> Database:
+        """Connect and set the pragmas; `read_only` makes a second connection for readers' queries
+        (WAL lets it read while the writer writes, so chat replies never queue behind ingest's writes)."""
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -74,7 +76,9 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        if migrate:
+        if read_only:
+            await conn.execute("PRAGMA query_only = ON")
+        if migrate and not read_only:
             await self.migrate()
         else:
             await self.check_version()

@@ -45,14 +45,15 @@ class ReaderHandlers:
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
-        self.reading = ReadingRepo(runtime.db)
-        self.topics = TopicRepo(runtime.db)
+        self.reading = ReadingRepo(runtime.read_db or runtime.db)
+        self.topics = TopicRepo(runtime.db)  # subscribe/unsubscribe write through the one writer
+        self.topic_reads = TopicRepo(runtime.read_db or runtime.db)  # lookups never queue behind writes
 
     async def _topic(self, name: str) -> StoredTopic:
         """The topic called `name`; otherwise the command stops, answering with the closest names."""
-        found = await self.topics.get(name)
+        found = await self.topic_reads.get(name)
         if found is None:
-            names = [t.name for t in await self.topics.all()]
+            names = [t.name for t in await self.topic_reads.all()]
             raise Answer(unknown_topic(name, names))
         return found
 
@@ -62,7 +63,7 @@ class ReaderHandlers:
         await reply_html(update, latest_reply(articles, utcnow(), note=count.note))
 
     async def list_topics(self, update: Update, context: Ctx) -> None:
-        await reply_html(update, topics_reply([t.topic for t in await self.topics.all()]))
+        await reply_html(update, topics_reply([t.topic for t in await self.topic_reads.all()]))
 
     async def topic(self, update: Update, context: Ctx) -> None:
         name, count = split_name_and_count(context.args or [], usage=TOPIC_USAGE)
@@ -72,8 +73,8 @@ class ReaderHandlers:
         if is_admin(self.rt.settings, update):
             rules = topic_rules(
                 stored.topic,
-                articles=await self.topics.article_count(stored.id),
-                subscribers=await self.topics.subscriber_count(stored.id),
+                articles=await self.topic_reads.article_count(stored.id),
+                subscribers=await self.topic_reads.subscriber_count(stored.id),
             )
         await reply_html(update, topic_reply(stored.topic, articles, utcnow(), note=count.note, rules=rules))
 
@@ -109,7 +110,8 @@ class ReaderHandlers:
 
     async def my_topics(self, update: Update, context: Ctx) -> None:
         uid = _require_user(update)
-        await reply_html(update, my_topics_reply([t.topic for t in await self.topics.subscriptions(uid)]))
+        followed = await self.topic_reads.subscriptions(uid)
+        await reply_html(update, my_topics_reply([t.topic for t in followed]))
 
 
 def _require_user(update: Update) -> int:

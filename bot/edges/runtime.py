@@ -54,6 +54,8 @@ class Runtime:
     fanout: Fanout | None = None  # subscription DMs; `wake()` after queueing some
     ingest: IngestService | None = None  # feeds -> articles: cycles, feeds add/remove, preview
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
+    read_db: Database | None = None
 
     def channel_link(self) -> str | None:
         """https://t.me/<name> for the configured channel, when it has a public @name."""
@@ -144,6 +146,9 @@ async def open_runtime(settings: Settings) -> Runtime:
         policy=post_policy(settings),
     )
     try:
+        if str(settings.database_path) != ":memory:":
+            runtime.read_db = await Database(settings.database_path).open(migrate=False, read_only=True)
+            runtime.closers.append(runtime.read_db.close)
         # Each service adds itself below (ingest, publisher, fan-out), in dependency order.
         runtime.publisher = build_publisher(runtime)
         runtime.background.append(("publisher", runtime.publisher.loop))
