@@ -5,6 +5,7 @@ Each failure is stored on its feed (`last_error`, backoff) and never delays or b
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -15,8 +16,10 @@ import pytest
 
 from bot.adapters.parse_pool import ParsePool
 from bot.core.errors import FeedParseError
+from bot.core.fetching import FetchResult
 from bot.core.models import Article
 from bot.core.schedule import MAX_BACKOFF
+from bot.services.feed_reader import FeedReader, ReaderConfig
 from tests.feedserver import FeedServer
 from tests.ingestkit import NOW, Stack, make_stack, parse_pool
 
@@ -246,3 +249,34 @@ async def test_parse_pool_recovers_when_a_worker_dies(tmp_path: Path) -> None:
         assert page.kind == "html"
     finally:
         await pool.close()
+
+
+async def test_feed_deadline_during_page_deks_leaves_no_page_fetch_running() -> None:
+    started: list[str] = []
+
+    class HangingPages:
+        async def fetch(self, url: str, **_: Any) -> FetchResult:
+            started.append(url)
+            await asyncio.Event().wait()  # an article page that never answers
+            raise AssertionError("unreachable")
+
+    config = ReaderConfig(page_concurrency=2, page_budget=30.0)
+    reader = FeedReader(HangingPages(), object(), None, config)  # type: ignore[arg-type]
+    articles = [
+        Article(
+            guid=f"g{i}",
+            url=f"https://slow.example/{i}",
+            headline="H",
+            dek="",
+            published=None,
+            needs_dek=True,
+        )
+        for i in range(3)
+    ]
+    before = asyncio.all_tasks()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):  # ingest's per-feed deadline, far shorter than page_budget
+            await reader.fill_deks(1, articles, use_known=False)
+    assert len(started) == 2
+    assert asyncio.all_tasks() <= before
+    assert reader._pages._value == config.page_concurrency  # every page slot given back

@@ -19,6 +19,7 @@ from bot.core.telegram_html import parse_html
 from bot.edges.app import serve
 from bot.settings import Settings
 from tests.outboxkit import (
+    ADMINS,
     CHANNEL,
     TOKEN,
     article,
@@ -206,14 +207,30 @@ def story_order_loose(api: LocalBotAPI) -> list[int]:
     return order
 
 
-async def test_chat_not_found_fails_that_post_only(api: LocalBotAPI, settings: Settings) -> None:
+async def test_chat_not_found_pauses_that_channel_and_keeps_its_posts_queued(
+    api: LocalBotAPI, settings: Settings
+) -> None:
+    lost = "-1005550000000"  # a wrong CHANNEL_ID, or a topic channel the bot is not in: 400 chat not found
     async with running_publisher(settings) as run:
-        await store(run.db, [article(1)], channel="-1005550000000")  # a topic channel the bot is not in
+        await store(run.db, [article(1), article(3)], channel=lost)
         await store(run.db, [article(2)])
-        await wait_states(run.db, {"failed": 1, "sent": 1})
-        row = await run.db.fetchone("SELECT last_error, attempts FROM outbox WHERE state = 'failed'")
-    assert row is not None
-    assert tuple(row) == ("Chat not found", 1)
+        await api.wait_until(lambda: bool(api.chat_messages(ADMINS[0])), timeout=5)
+        await wait_states(run.db, {"queued": 2, "sent": 1})
+        await asyncio.sleep(0.3)  # several polls: no retry loop, no second notice
+        assert await states(run.db) == {"queued": 2, "sent": 1}
+        paused = await run.db.fetchone(
+            "SELECT paused, paused_reason FROM channels WHERE chat_id = ?", (lost,)
+        )
+        queued = await run.db.fetchall("SELECT last_error FROM outbox WHERE state = 'queued'")
+    assert paused is not None
+    assert paused[0] == 1
+    assert "chat not found" in str(paused[1]).lower()
+    assert [r[0] for r in queued].count(None) == 1  # the head was tried once, the one behind it not at all
+    to_lost = [c for c in api.calls("sendMessage") if str(c["chat_id"]) == lost]
+    assert len(to_lost) == 1
+    notices = [m for m in api.chat_messages(ADMINS[0]) if "is paused" in m.text]
+    assert len(notices) == 1
+    assert lost in notices[0].text
     assert_each_once(api, range(2, 3))
 
 

@@ -6,6 +6,7 @@ Repositories (bot/adapters/repos_*.py) build on this; they own the SQL, this mod
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -44,6 +45,15 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if migration.version != expected:
             raise StorageError(f"migrations must be numbered 1..N without gaps; found {migration.version}")
     return found
+
+
+def json_strings(raw: str | None) -> tuple[str, ...]:
+    """A JSON list column (categories, keywords) as a tuple of strings; anything malformed is empty."""
+    try:
+        value = json.loads(raw or "[]")
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 class Database:

@@ -6,6 +6,14 @@ bomb stops early), at most five redirects followed by hand (loops detected, and 
 permanent recorded so the stored URL can move), only http/https, and concurrency bounded overall and per
 host. Every failure is a `FetchError` whose reason is one short line.
 
+Private addresses: with `allow_private=False` (ALLOW_PRIVATE_FEEDS=false), a redirect, or a fetch made on
+behalf of another page (`origin=`, feed autodiscovery), may not lead from a public address to a loopback,
+private, link-local or otherwise non-public one (bot/core/feed_address.py decides, names resolved with
+getaddrinfo; a name that does not resolve counts as non-public). A URL that is itself private keeps working,
+redirects included, so a private feed the operator configured directly (FEEDS, the shell) is not broken;
+chat-added URLs are checked by the chat edge before they get here. DNS rebinding between this check and
+httpx's own lookup is not covered.
+
 The result and error types live in `bot/core/fetching.py`, so services need not import httpx. The
 client's connections are pooled per origin by `host_pools.HostPoolTransport` (CPU per request, FEEDS.md).
 """
@@ -14,7 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import ipaddress
+import socket
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -24,6 +35,7 @@ import httpx
 from bot.adapters.fetch_limits import HostLimiter
 from bot.adapters.host_pools import HostPoolTransport
 from bot.core.errors import FetchError
+from bot.core.feed_address import UnsafeAddressError, blocked_ip, check_host_name, feed_host
 from bot.core.fetching import FEED_ACCEPT, MAX_REDIRECTS, USER_AGENT, FetchResult, ThrottledError
 from bot.core.schedule import parse_max_age, parse_retry_after
 from bot.core.timeutil import utcnow
@@ -38,6 +50,34 @@ _PERMANENT = frozenset({301, 308})
 for _backend in ("anyio._backends._asyncio", "httpcore._backends.anyio"):
     importlib.import_module(_backend)
 _DRAIN_MAX = 64 * 1024
+_RESOLVE_TIMEOUT = 5.0
+
+PrivateCheck = Callable[[str], Awaitable[bool]]
+"""Whether a URL's host is, or resolves to, a non-public address."""
+
+
+async def non_public_url(url: str) -> bool:
+    """True when the URL's host is a local name, a non-public IP, resolves to one, or does not resolve."""
+    try:
+        host, port = feed_host(url)
+        check_host_name(host)
+    except UnsafeAddressError:
+        return True
+    literal = host.strip("[]").split("%", 1)[0]
+    try:
+        ipaddress.ip_address(literal)
+    except ValueError:
+        pass
+    else:
+        return False  # an IP literal check_host_name let through is public
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(
+            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=_RESOLVE_TIMEOUT
+        )
+    except (OSError, TimeoutError):
+        return True
+    return not infos or any(blocked_ip(str(info[4][0])) for info in infos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +89,7 @@ class _Call:
     truncate: bool
     cap: int
     started: float
+    origin: str | None = None  # the page this fetch was made for (autodiscovery); see the module doc
 
 
 def _mib(size: int) -> str:
@@ -81,8 +122,12 @@ class Fetcher:
         max_bytes: int = 5 * 1024 * 1024,
         concurrency: int = 16,
         per_host: int = 4,
+        allow_private: bool = True,
+        private_check: PrivateCheck = non_public_url,
     ) -> None:
         self.client = client
+        self.allow_private = allow_private
+        self.private_check = private_check
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.limiter = HostLimiter(concurrency, per_host)
@@ -97,6 +142,7 @@ class Fetcher:
             max_bytes=settings.max_feed_bytes,
             concurrency=settings.fetch_concurrency,
             per_host=settings.per_host_concurrency,
+            allow_private=settings.allow_private_feeds,
         )
 
     async def aclose(self) -> None:
@@ -111,10 +157,12 @@ class Fetcher:
         accept: str = FEED_ACCEPT,
         truncate: bool = False,
         max_bytes: int | None = None,
+        origin: str | None = None,
     ) -> FetchResult:
         """GET `url` (conditionally when validators are given). `max_bytes` lowers the size cap for this
         call; with `truncate`, a body over the cap is cut at the cap instead of failing: right for HTML
-        pages whose metadata sits at the top."""
+        pages whose metadata sits at the top. `origin` is the page that led to `url` (autodiscovery): it
+        is then held to the redirect rule for private addresses (module doc)."""
         headers = {"Accept": accept}
         if etag and _sendable(etag):
             headers["If-None-Match"] = etag
@@ -125,7 +173,7 @@ class Fetcher:
         # is ours: time spent queueing behind other feeds of the same host is not this feed's fault.
         async with self.limiter.slot(url):
             cap = min(max_bytes or self.max_bytes, self.max_bytes)
-            call = _Call(url, headers, truncate, cap, asyncio.get_running_loop().time())
+            call = _Call(url, headers, truncate, cap, asyncio.get_running_loop().time(), origin)
             try:
                 async with asyncio.timeout(self.timeout):
                     return await self._follow(call)
@@ -136,8 +184,11 @@ class Fetcher:
         url = current = call.url
         seen = {url}
         permanent = True
-        for _hop in range(MAX_REDIRECTS + 1):
+        origin_private: bool | None = None
+        for hop in range(MAX_REDIRECTS + 1):
             _check_scheme(url, current)
+            if not self.allow_private and (hop > 0 or call.origin is not None):
+                origin_private = await self._check_hop(call, current, origin_private)
             result = await self._get_once(call, current, permanent)
             if isinstance(result, FetchResult):
                 return result
@@ -148,6 +199,19 @@ class Fetcher:
                 raise FetchError(url, f"redirect loop at {current}", status=status)
             seen.add(current)
         raise FetchError(url, f"too many redirects (more than {MAX_REDIRECTS})")
+
+    async def _check_hop(self, call: _Call, current: str, origin_private: bool | None) -> bool:
+        """Refuse `current` when it is non-public and the fetch started from a public address; returns
+        whether the start is private (computed once per fetch, and only when needed)."""
+        if not await self.private_check(current):
+            return bool(origin_private)
+        if origin_private is None:
+            origin_private = await self.private_check(call.origin or call.url)
+        if not origin_private:
+            host = urlsplit(current).hostname
+            what = "feed link" if call.origin is not None and current == call.url else "redirect"
+            raise FetchError(call.url, f"{what} to {host} refused: it is a private or local address")
+        return origin_private
 
     async def _get_once(self, call: _Call, current: str, permanent: bool) -> FetchResult | tuple[int, str]:
         """One request: a result, or (status, Location) of a redirect to follow."""

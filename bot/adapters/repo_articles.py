@@ -26,7 +26,8 @@ _CHUNK = 400
 class StoreResult:
     new: int = 0
     updated: int = 0
-    queued: int = 0
+    queued: int = 0  # channel posts
+    dms_queued: int = 0  # subscription messages
     new_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
 
@@ -37,10 +38,10 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> list[Sequence[str]]:
 
 async def _existing(
     conn: aiosqlite.Connection, feed_id: int, guids: Sequence[str], urls: Sequence[str]
-) -> tuple[dict[str, tuple[int, str, str]], dict[str, tuple[int, int]]]:
-    """(by guid in this feed -> (id, headline, dek), by url anywhere -> (id, feed_id))."""
+) -> tuple[dict[str, tuple[int, str, str]], dict[str, tuple[int, int, str, str]]]:
+    """(by guid in this feed -> (id, headline, dek), by url anywhere -> (id, feed_id, headline, dek))."""
     by_guid: dict[str, tuple[int, str, str]] = {}
-    by_url: dict[str, tuple[int, int]] = {}
+    by_url: dict[str, tuple[int, int, str, str]] = {}
     for chunk in _chunks(guids):
         marks = ",".join("?" * len(chunk))
         rows = await conn.execute_fetchall(
@@ -52,10 +53,10 @@ async def _existing(
     for chunk in _chunks(urls):
         marks = ",".join("?" * len(chunk))
         rows = await conn.execute_fetchall(
-            f"SELECT id, url, feed_id FROM articles WHERE url IN ({marks})", tuple(chunk)
+            f"SELECT id, url, feed_id, headline, dek FROM articles WHERE url IN ({marks})", tuple(chunk)
         )
         for r in rows:
-            by_url[r[1]] = (r[0], r[2])
+            by_url[r[1]] = (r[0], r[2], r[3], r[4])
     return by_guid, by_url
 
 
@@ -94,12 +95,7 @@ class ArticleRepo:
                 url_hit = by_url.get(art.url)
                 if hit is None and url_hit is not None and url_hit[1] == feed_id:
                     # same feed, new guid for a known URL: treat as the same story
-                    rows = list(
-                        await conn.execute_fetchall(
-                            "SELECT headline, dek FROM articles WHERE id = ?", (url_hit[0],)
-                        )
-                    )
-                    hit = (url_hit[0], rows[0][0], rows[0][1]) if rows else None
+                    hit = (url_hit[0], url_hit[2], url_hit[3])
                 if hit is not None:
                     article_id, headline, dek = hit
                     if (art.headline, art.dek) != (headline, dek) and art.headline:
@@ -191,7 +187,7 @@ class ArticleRepo:
                 )
             result.queued = len(outbox)
             if dm_topics:
-                await _queue_dms(conn, dm_topics, now_s)
+                result.dms_queued = await _queue_dms(conn, dm_topics, now_s)
         return result
 
     async def count(self) -> int:
@@ -199,7 +195,8 @@ class ArticleRepo:
         return int(row[0]) if row else 0
 
 
-async def _queue_dms(conn: aiosqlite.Connection, by_topic: dict[int, list[int]], now_s: int) -> None:
+async def _queue_dms(conn: aiosqlite.Connection, by_topic: dict[int, list[int]], now_s: int) -> int:
+    """Queue one DM per subscriber and new article in their topics; returns how many were queued."""
     marks = ",".join("?" * len(by_topic))
     subs = await conn.execute_fetchall(
         f"SELECT user_id, topic_id FROM subscriptions WHERE topic_id IN ({marks})", tuple(by_topic)
@@ -210,3 +207,4 @@ async def _queue_dms(conn: aiosqlite.Connection, by_topic: dict[int, list[int]],
             "INSERT OR IGNORE INTO dm_outbox (user_id, article_id, queued_at) VALUES (?, ?, ?)",
             [(u, a, now_s) for u, a in sorted(rows)],
         )
+    return len(rows)

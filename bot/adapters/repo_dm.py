@@ -6,21 +6,12 @@ are the fan-out service's (`bot/services/fanout.py`). Each write here is one sho
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from bot.adapters.db import Database
+from bot.adapters.db import Database, json_strings
 from bot.core.dm import PendingDM
 from bot.core.models import StoredArticle
 from bot.core.timeutil import from_epoch, to_epoch
-
-
-def _strings(raw: str | None) -> tuple[str, ...]:
-    try:
-        value = json.loads(raw or "[]")
-    except ValueError:
-        return ()
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 class DMRepo:
@@ -59,12 +50,12 @@ class DMRepo:
                 headline=r["headline"],
                 dek=r["dek"],
                 published=published,
-                categories=_strings(r["categories"]),
+                categories=json_strings(r["categories"]),
                 image=r["image"],
                 source=r["source"],
                 first_seen=from_epoch(r["first_seen_at"]),
             )
-            topics = tuple(sorted(_strings(r["topics"]), key=str.casefold))
+            topics = tuple(sorted(json_strings(r["topics"]), key=str.casefold))
             out.append(PendingDM(r["id"], r["user_id"], article, topics, queued))
         return out
 

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from datetime import datetime
 
-from bot.adapters.db import Database
+from bot.adapters.db import Database, json_strings
 from bot.core.delivery import OutboxItem
 from bot.core.status import PausedChannel, PublishStats, UnknownPost, percentile
 from bot.core.timeutil import from_epoch, to_epoch
@@ -25,14 +25,6 @@ _ITEM_SQL = (
 _NOT_PAUSED = "NOT EXISTS (SELECT 1 FROM channels c WHERE c.chat_id = o.chat_id AND c.paused = 1)"
 
 
-def _categories(raw: str | None) -> tuple[str, ...]:
-    try:
-        value = json.loads(raw or "[]")
-    except ValueError:
-        return ()
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-
 def _item(row: sqlite3.Row) -> OutboxItem:
     queued_at = from_epoch(row["queued_at"])
     assert queued_at is not None
@@ -45,7 +37,7 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         dek=row["dek"],
         url=row["url"],
         source=row["source"],
-        categories=_categories(row["categories"]),
+        categories=json_strings(row["categories"]),
         queued_at=queued_at,
         message_id=row["message_id"],
         sent_text=row["sent_text"],

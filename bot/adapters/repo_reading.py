@@ -16,14 +16,13 @@ whole reply. So a cheap capped count decides first:
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.adapters.db import Database
+from bot.adapters.db import Database, json_strings
 from bot.core.models import StoredArticle
 from bot.core.timeutil import from_epoch, to_epoch
 
@@ -83,10 +82,7 @@ def fts_query(words: tuple[str, ...], *, any_word: bool = False) -> str:
 
 
 def _row_to_article(row: sqlite3.Row) -> StoredArticle:
-    try:
-        categories = tuple(str(c) for c in json.loads(row["categories"] or "[]"))
-    except (ValueError, TypeError):
-        categories = ()
+    categories = json_strings(row["categories"])
     published = from_epoch(row["published_at"])
     assert published is not None
     return StoredArticle(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from bot.adapters.db import Database
+from bot.adapters.db import Database, json_strings
 from bot.core.models import Topic
 from bot.core.timeutil import to_epoch
 from bot.core.topics import TopicMatcher
@@ -37,14 +37,6 @@ class StoredTopic:
         return self.topic.name
 
 
-def _strings(raw: str | None) -> tuple[str, ...]:
-    try:
-        value = json.loads(raw or "[]")
-    except ValueError:
-        return ()
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-
 def matcher_for(stored: StoredTopic) -> TopicMatcher:
     """The topic's compiled rules. A feed category equal to the topic's name or one of its keywords counts
     as a match too (the issue's rule), so both join the explicit #categories here."""
@@ -57,7 +49,7 @@ def _match_rows(matcher: TopicMatcher, rows: list[sqlite3.Row]) -> list[tuple[in
     return [
         (matcher.topic_id, r["id"], r["published_at"])
         for r in rows
-        if matcher.matches(r["headline"], r["dek"], _strings(r["categories"]))
+        if matcher.matches(r["headline"], r["dek"], json_strings(r["categories"]))
     ]
 
 
@@ -65,8 +57,8 @@ def _row_to_topic(row: sqlite3.Row) -> StoredTopic:
     topic = Topic(
         name=row["name"],
         description=row["description"],
-        keywords=_strings(row["keywords"]),
-        categories=_strings(row["categories"]),
+        keywords=json_strings(row["keywords"]),
+        categories=json_strings(row["categories"]),
         channel_id=row["channel_id"],
     )
     return StoredTopic(row["id"], topic)

@@ -45,7 +45,14 @@ LinkPreview = Literal["off", "small", "large"]
 # The request reached Telegram but no answer came back: the message may have been posted.
 _MAYBE_DELIVERED = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 _NUMERIC_CHAT = re.compile(r"^-?\d+$")
-_NO_RIGHTS = ("need administrator rights", "not enough rights", "have no rights", "chat_write_forbidden")
+# 400s meaning "not our chat to post in" (rights, or a wrong/unknown CHANNEL_ID): pause, never drop.
+_NO_RIGHTS = (
+    "need administrator rights",
+    "not enough rights",
+    "have no rights",
+    "chat_write_forbidden",
+    "chat not found",
+)
 
 
 def chat_ref(chat_id: str) -> int | str:

@@ -96,7 +96,7 @@ class ChatMoved(DeliveryError):
 
 
 class Rejected(DeliveryError):
-    """Any other 400 ("chat not found", "message to edit not found"): retrying cannot help."""
+    """Any other 400 ("message to edit not found", …): retrying cannot help. ("chat not found" pauses.)"""
 
 
 def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 300.0) -> float:

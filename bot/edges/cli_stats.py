@@ -16,14 +16,16 @@ from bot.adapters.repo_articles import ArticleRepo
 from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_outbox import OutboxRepo
 from bot.core.errors import StorageError
+from bot.core.models import Feed
 from bot.core.status import StatusSnapshot, status_text
 from bot.core.timeutil import utcnow
 from bot.settings import Settings
 
 
-async def collect_status(db: Database) -> StatusSnapshot:
-    """Everything `status_text` shows, read from an open database."""
-    feeds = await FeedRepo(db).all()
+async def collect_status(db: Database, feeds: list[Feed] | None = None) -> StatusSnapshot:
+    """Everything `status_text` shows, read from an open database (`feeds`: already read by the caller)."""
+    if feeds is None:
+        feeds = await FeedRepo(db).all()
     fetched = [f.last_fetched_at for f in feeds if f.last_fetched_at is not None]
     return StatusSnapshot(
         feeds=len(feeds),

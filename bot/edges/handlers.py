@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.core.commands import help_text
+from bot.edges.command_guard import is_admin
 
 if TYPE_CHECKING:
     from bot.edges.runtime import Runtime
@@ -25,10 +26,6 @@ class Handlers:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
 
-    def is_admin(self, update: Update) -> bool:
-        user = update.effective_user
-        return user is not None and user.id in self.rt.settings.admin_ids
-
     async def start(self, update: Update, context: Ctx) -> None:
         if update.effective_message is None:
             return
@@ -39,7 +36,9 @@ class Handlers:
             if invite
             else "Follow our channel for the latest updates."
         )
-        commands = help_text(admin=self.is_admin(update), implemented=self.rt.implemented_commands)
+        commands = help_text(
+            admin=is_admin(self.rt.settings, update), implemented=self.rt.implemented_commands
+        )
         text = (
             "👋 Hi! I post every new article from our newsroom to the channel.\n"
             f"{follow}\n\n"
@@ -53,5 +52,5 @@ class Handlers:
         if update.effective_message is None:
             return
         await update.effective_message.reply_text(
-            help_text(admin=self.is_admin(update), implemented=self.rt.implemented_commands)
+            help_text(admin=is_admin(self.rt.settings, update), implemented=self.rt.implemented_commands)
         )

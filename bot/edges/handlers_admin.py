@@ -46,7 +46,7 @@ from bot.core.replies_admin import (
 from bot.core.status import status_text
 from bot.core.timeutil import utcnow
 from bot.edges.cli_stats import collect_status
-from bot.edges.command_guard import Ctx, admin_only, guarded, reply_html
+from bot.edges.command_guard import Ctx, admin_only, guarded, reply_html, user_id
 
 if TYPE_CHECKING:
     from bot.edges.runtime import Runtime
@@ -69,8 +69,10 @@ class AdminHandlers:
 
     async def status(self, update: Update, context: Ctx) -> None:
         now = utcnow()
-        snapshot = await collect_status(self.rt.db)
-        failing = [f for f in await self.feeds.all() if f.enabled and f.last_error]
+        read = self.rt.read_db or self.rt.db  # status is reads only: never queue behind ingest's writes
+        feeds = await FeedRepo(read).all()
+        snapshot = await collect_status(read, feeds)
+        failing = [f for f in feeds if f.enabled and f.last_error]
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         extra = status_extra(
             posts_today=await self.reading.posts_since(midnight),
@@ -104,7 +106,7 @@ class AdminHandlers:
             return
         except NewsbotError as exc:
             raise ArgumentError(f"Could not add that feed: {exc}") from exc
-        log.info("feed_added_by_admin", feed_id=feed.id, url=feed.url, user_id=_uid(update))
+        log.info("feed_added_by_admin", feed_id=feed.id, url=feed.url, user_id=user_id(update))
         await reply_html(update, feed_added(feed))
 
     async def _check_discovered(self, feed: Feed) -> None:
@@ -126,7 +128,7 @@ class AdminHandlers:
             if feed is not None:
                 await self.feeds.remove(feed.id)
         if feed is not None:
-            log.info("feed_removed_by_admin", feed_id=feed.id, url=feed.url, user_id=_uid(update))
+            log.info("feed_removed_by_admin", feed_id=feed.id, url=feed.url, user_id=user_id(update))
         await reply_html(update, feed_removed(feed, ref))
 
     async def add_topic(self, update: Update, context: Ctx) -> None:
@@ -135,14 +137,14 @@ class AdminHandlers:
         stored, created = await self.topics.save(topic, now)
         tagged = await self.topics.retag(stored, now=now)
         log.info(
-            "topic_saved_by_admin", topic=topic.name, created=created, tagged=tagged, user_id=_uid(update)
+            "topic_saved_by_admin", topic=topic.name, created=created, tagged=tagged, user_id=user_id(update)
         )
         await reply_html(update, topic_saved(stored.topic, created=created, tagged=tagged))
 
     async def remove_topic(self, update: Update, context: Ctx) -> None:
         name = parse_topic_name(" ".join(context.args or []), usage=REMOVETOPIC_USAGE)
         removed = await self.topics.remove(name)
-        log.info("topic_removed_by_admin", topic=name, removed=removed, user_id=_uid(update))
+        log.info("topic_removed_by_admin", topic=name, removed=removed, user_id=user_id(update))
         await reply_html(update, topic_removed(name, removed=removed))
 
     async def pause(self, update: Update, context: Ctx) -> None:
@@ -172,10 +174,6 @@ async def _check_public(url: str) -> None:
     except (OSError, TimeoutError) as exc:
         raise ArgumentError(f"Could not look up {host}: {exc}") from None
     check_resolved(host, [str(info[4][0]) for info in infos])
-
-
-def _uid(update: Update) -> int | None:
-    return update.effective_user.id if update.effective_user is not None else None
 
 
 def register_admin_handlers(app: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime) -> None:

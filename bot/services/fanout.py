@@ -95,9 +95,6 @@ class Fanout:
         sender = self._make_sender(bot)
         while not stop.is_set():
             try:
-                expired = await self.store.expire(self._clock() - self.max_age)
-                if expired:
-                    log.info("dm_expired", count=expired)
                 worked = await self.run_batch(sender, stop)
             except Exception as exc:  # a database hiccup or a bug: log, breathe, go on
                 log.exception("fanout_step_failed", error=repr(exc))
@@ -110,6 +107,11 @@ class Fanout:
     async def run_batch(self, sender: DMSender, stop: asyncio.Event) -> int:
         """Send a batch of queued DMs in order, each reader at their own pace; returns how many were tried."""
         queue = await self.store.pending(self.batch)
+        cutoff = self._clock() - self.max_age
+        if any(dm.queued_at < cutoff for dm in queue):  # expiring writes: only when something is stale
+            expired = await self.store.expire(cutoff)
+            log.info("dm_expired", count=expired)
+            queue = await self.store.pending(self.batch)
         tried = 0
         while queue and not stop.is_set():
             now = self._mono()

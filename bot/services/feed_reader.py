@@ -35,6 +35,7 @@ class Fetching(Protocol):
         accept: str = ...,
         truncate: bool = ...,
         max_bytes: int | None = ...,
+        origin: str | None = ...,
     ) -> FetchResult: ...
 
 
@@ -122,7 +123,7 @@ class FeedReader:
         if digest.kind == "feed" or not digest.feed_links:
             return Resolved(fetched.moved_to or url, fetched, digest, discovered=False)
         feed_url = digest.feed_links[0]
-        fetched = await self.fetcher.fetch(feed_url)
+        fetched = await self.fetcher.fetch(feed_url, origin=fetched.final_url)
         digest = await self.digest(fetched, now=now, fallback_source=None)
         if digest.kind != "feed":
             raise FeedParseError(feed_url, "the page's feed link leads to another HTML page, not a feed")
@@ -136,7 +137,7 @@ class FeedReader:
         digest = resolved.digest
         source_url = resolved.feed_url
         if digest.kind == "feed":
-            articles = await self.fill_deks(None, digest.articles, use_known=False)
+            articles = await self.fill_deks(None, digest.articles, use_known=False, origin=source_url)
         else:
             article = page_article(digest.page, resolved.fetched.final_url) if digest.page else None
             if article is None:
@@ -159,9 +160,16 @@ class FeedReader:
         return Preview(source_url, entries)
 
     async def fill_deks(
-        self, feed_id: int | None, articles: Sequence[Article], *, use_known: bool = True
+        self,
+        feed_id: int | None,
+        articles: Sequence[Article],
+        *,
+        use_known: bool = True,
+        origin: str | None = None,
     ) -> list[Article]:
         """Articles whose feed gave no summary get a dek from their page (og:description).
+
+        `origin` is the feed's URL: a public feed's item links to private addresses are not fetched.
 
         Stored ones keep the dek they already have (no page fetch, and no false "edit"); pages are
         fetched with bounded concurrency and a time budget; a page that fails leaves the dek empty.
@@ -184,22 +192,32 @@ class FeedReader:
             wanted = still
         if not wanted:
             return out
-        tasks = {asyncio.create_task(self._page_dek(out[i])): i for i in wanted}
-        done, pending = await asyncio.wait(tasks, timeout=self.config.page_budget)
-        for task in pending:
-            task.cancel()
+        tasks = {asyncio.create_task(self._page_dek(out[i], origin)): i for i in wanted}
+        try:
+            done, pending = await asyncio.wait(tasks, timeout=self.config.page_budget)
+        finally:
+            # Also when the caller's own deadline cancels the wait: no page fetch may outlive it, still
+            # holding a page slot and a host slot.
+            left = [task for task in tasks if not task.done()]
+            for task in left:
+                task.cancel()
+            if left:
+                await asyncio.gather(*left, return_exceptions=True)
         if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
             log.info("page_deks_cut_short", feed_id=feed_id, missing=len(pending))
         for task in done:
             out[tasks[task]] = task.result()
         return out
 
-    async def _page_dek(self, article: Article) -> Article:
+    async def _page_dek(self, article: Article, origin: str | None) -> Article:
         async with self._pages:
             try:
                 page = await self.fetcher.fetch(
-                    article.url, accept=PAGE_ACCEPT, truncate=True, max_bytes=self.config.page_max_bytes
+                    article.url,
+                    accept=PAGE_ACCEPT,
+                    truncate=True,
+                    max_bytes=self.config.page_max_bytes,
+                    origin=origin,
                 )
                 meta = await self.parser.page(page.body, url=page.final_url, content_type=page.content_type)
             except NewsbotError as exc:

@@ -142,7 +142,7 @@ class IngestService:
                 digest = await self.reader.digest(fetched, now=now, fallback_source=feed.title)
                 if digest.kind != "feed":
                     return await self._html_instead(feed, now, fetched, digest, started)
-                articles = await self.reader.fill_deks(feed.id, digest.articles)
+                articles = await self.reader.fill_deks(feed.id, digest.articles, origin=feed.url)
             stored = await self.articles.store(
                 feed.id,
                 articles,
@@ -161,7 +161,7 @@ class IngestService:
         except Exception as exc:  # a bug or a storage failure must cost one feed, never the cycle
             log.exception("feed_ingest_crashed", feed_id=feed.id, error=repr(exc))
             return self._failed(feed, now, f"internal error: {type(exc).__name__}", started)
-        if stored.queued:
+        if stored.queued or stored.dms_queued:
             for notify in self.on_queued:
                 notify()
         log.info(

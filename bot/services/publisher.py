@@ -38,6 +38,9 @@ __all__ = ["OutboxStore", "Publisher", "PublisherConfig", "Sender"]
 
 log = structlog.get_logger(__name__)
 
+# Recording a post that Telegram accepted: the first try, then one more after each of these waits (seconds).
+RECORD_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5, 1.0)
+
 
 class Publisher:
     """Owns the outbox loop: `loop(bot, stop)` runs under the runtime's supervisor; admins pause/resume."""
@@ -60,6 +63,10 @@ class Publisher:
         self.pacer = Pacer.telegram(config.posts_per_window, config.window_seconds, config.global_per_second)
         self._wake = asyncio.Event()
         self.corrector = Corrector(store, config, self.pacer, clock=clock, monotonic=monotonic)
+        self.record_retry_delays = RECORD_RETRY_DELAYS
+        # Sent but not recorded (mark_sent kept failing): outbox id → mark_sent's arguments. These rows stay
+        # `sending`; they are never claimed again in this process and their record is retried on recover().
+        self._unrecorded: dict[int, dict[str, Any]] = {}
 
     # -- admin and runtime API -----------------------------------------------------------------------------
 
@@ -102,7 +109,26 @@ class Publisher:
                 await self._idle(wait, stop)
 
     async def recover(self) -> list[OutboxItem]:
-        """Apply the in-flight rule to posts a dead process left in `sending`."""
+        """Apply the in-flight rule to posts a dead process left in `sending`.
+
+        Posts this process sent but could not record are recorded first; while any still cannot be, the
+        in-flight rule waits for the next start rather than resend (or give up on) a post that is out.
+        """
+        for outbox_id, record in list(self._unrecorded.items()):
+            try:
+                await self.store.mark_sent(outbox_id, **record, now=self._clock())
+            except Exception as exc:  # noqa: BLE001 - the store is still failing: keep the row out
+                log.error(
+                    "post_sent_unrecorded",
+                    outbox_id=outbox_id,
+                    message_id=record["message_id"],
+                    error=repr(exc),
+                )
+            else:
+                del self._unrecorded[outbox_id]
+                log.info("post_sent_recorded_late", outbox_id=outbox_id, message_id=record["message_id"])
+        if self._unrecorded:
+            return []
         items = await self.store.recover_in_flight(resend=self.config.resend_in_flight, now=self._clock())
         event = "outbox_in_flight_resent" if self.config.resend_in_flight else "outbox_in_flight_unknown"
         for item in items:
@@ -146,7 +172,7 @@ class Publisher:
 
     async def _post(self, sender: Sender, item: OutboxItem) -> None:
         bound = log.bind(outbox_id=item.id, article_id=item.article_id, chat_id=item.chat_id)
-        if not await self.store.claim(item.id):
+        if item.id in self._unrecorded or not await self.store.claim(item.id):
             return
         attempt = item.attempts + 1
         try:
@@ -162,10 +188,25 @@ class Publisher:
             bound.exception("post_send_crashed", error=repr(exc))
             await self._after_failure(item, attempt, DeliveryUnknown(item.chat_id, f"unexpected {exc!r}"))
             return
-        latency = await self.store.mark_sent(
-            item.id, message_id=message_id, text=text, headline=item.headline, dek=item.dek, now=self._clock()
-        )
-        bound.info("post_sent", message_id=message_id, attempt=attempt, latency_ms=latency)
+        record: dict[str, Any] = {
+            "message_id": message_id,
+            "text": text,
+            "headline": item.headline,
+            "dek": item.dek,
+        }
+        for delay in (*self.record_retry_delays, None):
+            try:
+                latency = await self.store.mark_sent(item.id, **record, now=self._clock())
+            except Exception as exc:  # noqa: BLE001 - the post is out: never let it be claimed or sent again
+                if delay is None:
+                    self._unrecorded[item.id] = record
+                    bound.error("post_sent_unrecorded", message_id=message_id, error=repr(exc))
+                    return
+                bound.warning("post_record_retry", message_id=message_id, delay=delay, error=repr(exc))
+                await asyncio.sleep(delay)
+            else:
+                bound.info("post_sent", message_id=message_id, attempt=attempt, latency_ms=latency)
+                return
 
     async def _deliver(self, sender: Sender, item: OutboxItem) -> tuple[int, str]:
         """Send the post; on "can't parse entities" once more as plain text, on "too long" once shorter."""
