@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -94,3 +95,63 @@ def test_newsbot_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             assert TOKEN.split(":")[1] not in output
 
     asyncio.run(scenario())
+
+
+def test_rejected_token_is_one_clear_line(tmp_path: Path) -> None:
+    async def scenario() -> subprocess.CompletedProcess[str]:
+        async with LocalBotAPI(TOKEN) as api:
+            env = {
+                **os.environ,
+                "BOT_TOKEN": "999:WRONG-token-aaaaaaaaaaaaaaaaaaaaaaaa",
+                "TELEGRAM_API_URL": api.api_url,
+                "DATABASE_PATH": str(tmp_path / "bot.db"),
+                "LOG_FORMAT": "json",
+            }
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                env=env,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+            return subprocess.CompletedProcess([], proc.returncode or 0, out.decode(), err.decode())
+
+    result = asyncio.run(scenario())
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("newsbot: error:")]
+    assert len(errors) == 1
+    assert "rejected BOT_TOKEN" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert "WRONG-token" not in result.stderr
+
+
+async def test_bot_started_during_an_outage_comes_up_when_telegram_does(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = load_settings(
+        None,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=f"http://127.0.0.1:{port}",
+        DATABASE_PATH=str(tmp_path / "bot.db"),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        await asyncio.sleep(1.5)  # nothing listens yet: the bot retries getMe
+        assert not task.done()
+        async with LocalBotAPI(TOKEN, port=port) as api:
+            await api.wait_until(lambda: bool(api.calls("getUpdates")), timeout=15)
+            api.inject_message("/start", user_id=5)
+            reply = await api.wait_for_reply(5, timeout=10)
+            assert "Follow" in reply.text
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+    finally:
+        stop.set()
+        if not task.done():
+            task.cancel()

@@ -8,7 +8,7 @@ from collections.abc import Set
 
 import structlog
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CommandHandler
 
 from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
@@ -61,7 +61,10 @@ def _menu(commands: tuple[Command, ...], implemented: Set[str]) -> list[BotComma
 async def register_menus(app: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
     """Readers see reader commands; each admin's private chat also gets the admin commands."""
     implemented = runtime.implemented_commands
-    await app.bot.set_my_commands(_menu(READER_COMMANDS, implemented), scope=BotCommandScopeDefault())
+    try:
+        await app.bot.set_my_commands(_menu(READER_COMMANDS, implemented), scope=BotCommandScopeDefault())
+    except TelegramError as exc:  # the menu is a convenience: never a reason not to start
+        log.warning("menu_failed", error=str(exc))
     admin_menu = _menu(READER_COMMANDS + ADMIN_COMMANDS, implemented)
     for admin_id in runtime.settings.admin_ids:
         try:
@@ -80,6 +83,32 @@ async def _learn_channel(app: Application, runtime: Runtime) -> None:  # type: i
         log.warning("channel_lookup_failed", channel=channel, error=str(exc))
         return
     runtime.channel_username = chat.username
+
+
+async def _connect(app: Application, settings: Settings, stop: asyncio.Event) -> bool:  # type: ignore[type-arg]
+    """Initialise the Application (getMe) until Telegram answers; False if stopped first.
+
+    A token Telegram rejects is a ConfigError (one line, no retry); an unreachable API is retried with
+    capped backoff, so a bot started during a network outage comes up when the network does.
+    """
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            await app.initialize()
+        except InvalidToken:
+            # (PTB's own message quotes the token: never pass it on)
+            raise ConfigError(
+                f"Telegram at {settings.telegram_api_url} rejected BOT_TOKEN as invalid; "
+                "check the token from @BotFather"
+            ) from None
+        except NetworkError as exc:
+            log.warning("telegram_unreachable", api=settings.telegram_api_url, error=str(exc), retry_in=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 60.0)
+        else:
+            return True
+    return False
 
 
 async def _supervise(name: str, task: BackgroundTask, bot: Bot, stop: asyncio.Event) -> None:
@@ -111,7 +140,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     runtime = await open_runtime(settings)
     try:
         app = build_application(runtime)
-        await app.initialize()
+        if not await _connect(app, settings, stop):
+            return
         try:
             me = app.bot
             log.info("bot_started", username=me.username, api=settings.telegram_api_url)

@@ -19,7 +19,7 @@ from bot.edges.cli_feeds import COMMANDS as FEED_COMMANDS
 from bot.edges.cli_feeds import add_feed_parsers
 from bot.edges.cli_stats import add_stats_parser, cmd_stats
 from bot.edges.cli_topics import add_topics_parser, cmd_topics
-from bot.logs import configure_logging, register_secret
+from bot.logs import configure_logging, register_secret, scrub
 from bot.settings import Settings, load_settings
 
 log = structlog.get_logger(__name__)
@@ -28,7 +28,7 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def _fail(message: str) -> int:
-    print(f"newsbot: error: {message}", file=sys.stderr)
+    print(f"newsbot: error: {scrub(message)}", file=sys.stderr)  # an error may quote a URL with the token
     return 2
 
 
