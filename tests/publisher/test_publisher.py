@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.adapters.db import Database
 from bot.adapters.local_botapi import LocalBotAPI
@@ -24,7 +21,6 @@ from tests.outboxkit import (
     TOKEN,
     article,
     assert_each_once,
-    channel_api,
     fast_config,
     posts_of,
     running_publisher,
@@ -34,17 +30,6 @@ from tests.outboxkit import (
     story_order,
     wait_states,
 )
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[LocalBotAPI]:
-    async with channel_api() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(api: LocalBotAPI, tmp_path: Path) -> Settings:
-    return settings_for(api, tmp_path / "newsbot.db")
 
 
 async def test_newsbot_run_posts_each_article_once_and_a_restart_posts_nothing_again(

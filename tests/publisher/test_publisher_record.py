@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,25 +15,12 @@ from tests.outboxkit import (
     CHANNEL,
     article,
     assert_each_once,
-    channel_api,
     running_publisher,
-    settings_for,
     states,
     store,
     story_order,
     wait_states,
 )
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[LocalBotAPI]:
-    async with channel_api() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(api: LocalBotAPI, tmp_path: Path) -> Settings:
-    return settings_for(api, tmp_path / "newsbot.db")
 
 
 def failing_mark_sent(real: Any, failures: int) -> tuple[Any, list[int]]:

@@ -5,10 +5,7 @@ corrections edited in place, link-preview and silent-post settings. Real PTB aga
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.adapters.db import Database
 from bot.adapters.local_botapi import LocalBotAPI
@@ -19,7 +16,6 @@ from tests.outboxkit import (
     CHANNEL,
     article,
     assert_each_once,
-    channel_api,
     running_publisher,
     settings_for,
     states,
@@ -28,17 +24,6 @@ from tests.outboxkit import (
     wait_states,
     wait_value,
 )
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[LocalBotAPI]:
-    async with channel_api() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(api: LocalBotAPI, tmp_path: Path) -> Settings:
-    return settings_for(api, tmp_path / "newsbot.db")
 
 
 async def test_403_pauses_the_channel_tells_admins_once_and_resume_delivers(
