@@ -64,14 +64,16 @@ class AdminHandlers:
         self.rt = runtime
         self.feeds = FeedRepo(runtime.db)
         self.topics = TopicRepo(runtime.db)
-        self.reading = ReadingRepo(runtime.db)
-        self.dms = DMRepo(runtime.db)
+        # /status and /feeds only read: the query-only connection never queues behind ingest's writes
+        self.read_db = runtime.read_db or runtime.db
+        self.feed_reads = FeedRepo(self.read_db)
+        self.reading = ReadingRepo(self.read_db)
+        self.dms = DMRepo(self.read_db)
 
     async def status(self, update: Update, context: Ctx) -> None:
         now = utcnow()
-        read = self.rt.read_db or self.rt.db  # status is reads only: never queue behind ingest's writes
-        feeds = await FeedRepo(read).all()
-        snapshot = await collect_status(read, feeds)
+        feeds = await self.feed_reads.all()
+        snapshot = await collect_status(self.read_db, feeds)
         failing = [f for f in feeds if f.enabled and f.last_error]
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         extra = status_extra(
@@ -82,7 +84,7 @@ class AdminHandlers:
         await reply_html(update, html.escape(status_text(snapshot, now), quote=False) + "\n" + extra)
 
     async def list_feeds(self, update: Update, context: Ctx) -> None:
-        feeds = await self.feeds.all()
+        feeds = await self.feed_reads.all()
         await reply_html(update, feeds_reply(feeds, await self.reading.count_by_feed(), utcnow()))
 
     async def add_feed(self, update: Update, context: Ctx) -> None:
