@@ -24,7 +24,6 @@ ENTRY = RawEntry(
     updated=datetime(2024, 6, 1, 10, 0, tzinfo=UTC),
     categories=("Local", "Politics"),
     image="/img/story.jpg",
-    author="Jane",
 )
 
 

@@ -20,6 +20,19 @@ unsanitised anyway), and it uses no link inside HTML. Two more savings, measured
 element, so that pure function is memoised; and an RSS item's `content:encoded` is cut out of the bytes
 when the same item has a `<description>` of real length, since the dek then comes from the description
 and the body is never read (items with an empty or short description keep their body as the fallback).
+
+Fast path: plain RSS 2.0 (the WordPress shape, most news feeds) is read by feedparser-rs, a Rust
+parser with feedparser's API, about 7x faster here (2.6 ms against 18 ms a 165 KB farm feed, the
+whole parse_feed). FEEDS.md warns that fast parsers fail silently, so the fast path is a whitelist, not
+a fallback chain: only RSS 2.0 without the shapes where the two parsers were seen to differ (xml:base,
+base64, a DOCTYPE, C1 control characters, markup inside a title/description/category, date elements
+other than pubDate) goes to it, and its result is refused (feedparser reads the feed instead) when it
+is bozo, has no items or another number of items than the document, hits a list limit, or has a
+relative guid. What remains is mapped to feedparser's shapes (RSS title HTML-or-text guessed with
+feedparser's own rule, the feed link resolved, no pubDate copied to updated, no description made up
+from the body). tests/test_feedparse_fastpath.py holds it to feedparser field by field on feedparser's
+own 2,200-file test corpus and our goldens: every RawEntry the fast path produces is the one
+feedparser produces.
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ from urllib.parse import urljoin
 import feedparser
 import feedparser.mixin
 import feedparser.urls
+import feedparser_rs
 from feedparser.encodings import convert_to_utf8
 
 from bot.core.errors import FeedParseError
@@ -57,6 +71,28 @@ _SUBSET_TOKEN = re.compile(rb"\"[^\"]*\"|'[^']*'|<!--.*?-->|<\?.*?\?>|\]|[^\"'<\
 _ROOT_NAME = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _FIRST_TAG = re.compile(rb"<\w")  # where feedparser's own DOCTYPE handling ends its "head"
+_looks_like_html = feedparser.mixin._FeedParserMixin.looks_like_html
+_RSS2_ROOT = re.compile(rb"<rss\s[^>]*\bversion\s*=\s*[\"']2\.0[\"']")
+# Shapes feedparser handles by rules of its own (xml:base resolution, base64 text, DTD entities, an
+# item's body in <fullitem> or <xhtml:body>, an Atom-style <summary> in RSS).
+_FAST_PATH_MARKERS = (b"xml:base", b"base64", b"<!DOCTYPE", b"<!doctype", b"<fullitem", b"body>", b"<summary")
+# A URL whose host is an IP address or localhost: feedparser-rs blanks links to loopback and private
+# addresses (its own SSRF guard), feedparser keeps them; the fetcher decides what may be fetched.
+_ADDRESS_HOST = re.compile(rb"://(?:[^/@\s<>\"']*@)?(?:\[|localhost\b|[0-9])", re.I)
+# Dublin Core besides dc:creator: feedparser maps dc:description, dc:subject, dc:title and the rest.
+_DUBLIN_CORE = re.compile(rb"<dc:(?!creator\b)")
+# C1 controls, raw or as references: feedparser reads them as the Windows-1252 characters meant.
+_C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]|&#(?:12[89]|1[3-5][0-9]);|&#[xX]0*[89][0-9a-fA-F];")
+# feedparser-rs's default ParserLimits on per-entry lists (feedparser has none).
+_RS_LIMITS = (("tags", 100), ("links", 50), ("content", 10), ("enclosures", 20))
+# Date elements besides pubDate (dc:date, atom:updated, dcterms:modified): feedparser reads them.
+_OTHER_DATES = re.compile(rb"<(?:\w+:)?(?:date|created|issued|modified|published|updated)\b")
+_RSS_ITEM = re.compile(rb"<item[\s>/]")
+# A title or description with a child element (not CDATA, not its own end tag): feedparser keeps the
+# markup as text, feedparser-rs drops it.
+_MARKUP_IN_TEXT = re.compile(
+    rb"<(title|description|summary|category)\b[^>]*(?<!/)>(?:[^<]++|<!\[CDATA\[.*?\]\]>)*+<(?!/\1>)", re.S
+)
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
@@ -87,9 +123,11 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         headers["content-type"] = "application/xml; charset=utf-8"
         if b"<content:encoded" in body:
             body = _drop_unread_bodies(body)
-        result = feedparser.parse(
-            io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-        )
+        result = _fast_parse(body, url) if _fits_fast_path(body, root) else None
+        if result is None:
+            result = feedparser.parse(
+                io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+            )
     except FeedParseError:
         raise
     except Exception as e:  # feedparser reports problems as bozo; anything raised is a bug on odd input
@@ -107,6 +145,60 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         raise FeedParseError(url, f"not a feed: {reason}")
     image = feed.get("image", {}).get("href") or feed.get("logo") or feed.get("icon")
     return ParsedFeed(title or None, feed.get("link") or None, entries, version or "xml", image or None)
+
+
+def _fits_fast_path(body: bytes, root: bytes) -> bool:
+    """Whether `body` (UTF-8, subset stripped) is the plain RSS 2.0 that feedparser-rs reads as feedparser.
+
+    Atom stays with feedparser: feedparser-rs types an Atom title without `type` as HTML (the spec
+    says text), and the type is what decides whether `A &lt;b&gt; B` keeps its `<b>`.
+    """
+    if root != b"rss" or not _RSS2_ROOT.search(body):
+        return False
+    if any(marker in body for marker in _FAST_PATH_MARKERS) or _C1_CONTROLS.search(body):
+        return False
+    if _OTHER_DATES.search(body) or _DUBLIN_CORE.search(body) or _ADDRESS_HOST.search(body):
+        return False
+    return not _MARKUP_IN_TEXT.search(body)
+
+
+def _fast_parse(body: bytes, url: str) -> dict[str, Any] | None:
+    """feedparser-rs's reading of `body` in feedparser's shapes, or None when it must not be trusted."""
+    try:
+        result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    except Exception:  # noqa: BLE001  # any surprise from the fast path: feedparser reads it instead
+        return None
+    entries = [dict(e) for e in result.entries]
+    if result.bozo or not entries or len(entries) != len(_RSS_ITEM.findall(body)):
+        return None  # feedparser also reads what is ill-formed, and an item lost is a story lost
+    if any(map(_at_a_limit, entries)) or not all(":" in (e.get("id") or ":") for e in entries):
+        return None  # a list cut short; a relative permalink guid feedparser would resolve
+    if any(e.get("link") == "" or any(x.get("href") == "" for x in e.get("links") or ()) for e in entries):
+        return None  # a link feedparser-rs blanked (see _ADDRESS_HOST)
+    feed = dict(result.feed)
+    for item in (feed, *entries):  # links resolved against the feed's address, as feedparser does
+        if isinstance(item.get("link"), str):
+            item["link"] = feedparser.mixin.make_safe_absolute_uri(url, item["link"])
+        links = item.get("links") or ()
+        item["links"] = [
+            {**link, "href": feedparser.mixin.make_safe_absolute_uri(url, link.get("href") or "")}
+            for link in links
+        ]
+    for item in (feed, *entries):  # feedparser guesses HTML in an RSS title; feedparser-rs says HTML
+        title, detail = item.get("title"), item.get("title_detail")
+        if isinstance(title, str) and detail is not None:
+            item["title_detail"] = {"type": "text/html" if _looks_like_html(title) else "text/plain"}
+    for entry in entries:
+        entry["updated_parsed"] = None  # feedparser-rs copies pubDate here; feedparser leaves it unset
+        summary, content = entry.get("summary_detail"), entry.get("content") or ()
+        if summary is not None and any(c.get("value") == summary.get("value") for c in content):
+            entry["summary_detail"] = None  # feedparser-rs fills a missing description from the body
+    return {"version": result.version, "feed": feed, "entries": entries, "bozo": False}
+
+
+def _at_a_limit(entry: dict[str, Any]) -> bool:
+    """Whether feedparser-rs may have cut a list short at one of its default resource limits."""
+    return any(len(entry.get(key) or ()) >= limit for key, limit in _RS_LIMITS)
 
 
 def _drop_unread_bodies(body: bytes) -> bytes:
@@ -220,8 +312,6 @@ def _xml_entry(e: dict[str, Any], atom: bool) -> RawEntry:
         term = (tag.get("term") or tag.get("label") or "").strip()
         if term:
             categories.setdefault(term)
-    author_detail = e.get("author_detail") or {}
-    author = (author_detail.get("name") or e.get("author") or "").strip() or None
     return RawEntry(
         guid=guid,
         link=link,
@@ -233,7 +323,6 @@ def _xml_entry(e: dict[str, Any], atom: bool) -> RawEntry:
         updated=_utc(e.get("updated_parsed")),
         categories=tuple(categories),
         image=_xml_image(e, links),
-        author=author,
     )
 
 
@@ -316,8 +405,6 @@ def _json_entry(item: dict[str, Any], url: str) -> RawEntry:
         content = _str(item.get("content_html")) or (html.escape(text, quote=False) if text else None)
     tags: list[Any] = item["tags"] if isinstance(item.get("tags"), list) else []
     categories = dict.fromkeys(filter(None, map(_str, tags)))
-    authors: list[Any] = item["authors"] if isinstance(item.get("authors"), list) else [item.get("author")]
-    author = next((_str(a.get("name")) for a in authors if isinstance(a, dict) and _str(a.get("name"))), None)
     image = _str(item.get("image")) or _str(item.get("banner_image"))
     attachments: list[Any] = item["attachments"] if isinstance(item.get("attachments"), list) else []
     for attachment in attachments if image is None else ():
@@ -336,5 +423,4 @@ def _json_entry(item: dict[str, Any], url: str) -> RawEntry:
         updated=_json_date(item.get("date_modified")),
         categories=tuple(categories),
         image=urljoin(url, image) if image else None,
-        author=author,
     )

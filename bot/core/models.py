@@ -20,7 +20,6 @@ class RawEntry:
     updated: datetime | None
     categories: tuple[str, ...] = ()
     image: str | None = None
-    author: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
