@@ -24,6 +24,7 @@ from bot.adapters.repo_outbox import OutboxRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.adapters.telegram_sender import TelegramSender
 from bot.core.policy import PostPolicy
+from bot.edges.ingest_process import IngestProcess
 from bot.logs import register_secret
 from bot.services.fanout import Fanout
 from bot.services.feed_reader import FeedReader, ReaderConfig
@@ -134,6 +135,17 @@ def build_ingest(runtime: Runtime) -> IngestService:
     return ingest
 
 
+async def open_child_ingest(settings: Settings) -> tuple[IngestService, Callable[[], Awaitable[None]]]:
+    """The ingest process's IngestService, on a connection of its own (see bot.edges.ingest_process)."""
+    db = await Database(settings.database_path).open(migrate=False)
+    runtime = Runtime(settings, db, FeedRepo(db), ArticleRepo(db), post_policy(settings))
+    try:
+        return build_ingest(runtime), runtime.close
+    except BaseException:
+        await runtime.close()
+        raise
+
+
 async def open_runtime(settings: Settings) -> Runtime:
     """Open storage and build every service. Services register their loops in `runtime.background`."""
     register_secret(settings.token)
@@ -155,7 +167,12 @@ async def open_runtime(settings: Settings) -> Runtime:
         runtime.fanout = build_fanout(runtime)
         runtime.background.append(("fanout", runtime.fanout.loop))
         runtime.ingest = build_ingest(runtime)
-        runtime.background.append(("ingest", runtime.ingest.loop))
+        if runtime.read_db is None:  # a database in memory cannot be shared with another process
+            runtime.background.append(("ingest", runtime.ingest.loop))
+        else:  # cycles run in a niced child process; this IngestService serves admin commands
+            child = IngestProcess(settings, open_child_ingest, on_queued=list(runtime.ingest.on_queued))
+            runtime.ingest.on_wake.append(child.wake)
+            runtime.background.append(("ingest", child.loop))
     except BaseException:
         await runtime.close()
         raise

@@ -71,6 +71,7 @@ class IngestService:
         self.config = config
         self.catalog = FeedCatalog(feeds, seeds, reader, config.configured_feeds)
         self.on_queued: list[Callable[[], object]] = []  # woken when posts or DMs were queued
+        self.on_wake: list[Callable[[], object]] = []  # told of `wake` (a loop running elsewhere)
         self._wake = asyncio.Event()
 
     # -- the cycle --------------------------------------------------------------------------------------
@@ -250,6 +251,8 @@ class IngestService:
     def wake(self) -> None:
         """Run a cycle soon (a feed was added)."""
         self._wake.set()
+        for callback in self.on_wake:
+            callback()
 
     async def loop(self, bot: Any, stop: asyncio.Event) -> None:
         """Run cycles until `stop`: sleep until the next feed is due (at most the poll interval)."""
