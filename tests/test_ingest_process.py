@@ -18,7 +18,7 @@ from bot.adapters.db import Database
 from bot.adapters.repo_feeds import FeedRepo
 from bot.edges.ingest_process import NICENESS, IngestProcess
 from bot.edges.runtime import open_child_ingest
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from tests.feedserver import FeedServer
 
 NOW = datetime.now(UTC)
@@ -38,6 +38,22 @@ def rss(prefix: str, n: int) -> bytes:
 async def server() -> AsyncIterator[FeedServer]:
     async with FeedServer() as srv:
         yield srv
+
+
+async def bot_settings(server: FeedServer, tmp_path: Path, **extra: str) -> tuple[Path, Settings]:
+    """A migrated database file and settings reading /a.xml from `server` into it."""
+    db_path = tmp_path / "bot.db"
+    await (await Database(db_path).open(migrate=True)).close()
+    settings = load_settings(
+        None,
+        BOT_TOKEN="123:SECRET-token-for-ingest-process",
+        DATABASE_PATH=str(db_path),
+        FEEDS=server.url("/a.xml"),
+        ALLOW_PRIVATE_FEEDS="true",
+        CHANNEL_ID="@newsbot_test",
+        **extra,
+    )
+    return db_path, settings
 
 
 async def count(db_path: Path, sql: str) -> int:
@@ -61,17 +77,7 @@ async def until(predicate_coro: object, timeout: float = 20.0) -> None:
 async def test_child_ingests_reports_queued_posts_wakes_and_stops(server: FeedServer, tmp_path: Path) -> None:
     server.route("/a.xml", rss("alpha", 5))
     server.route("/b.xml", rss("beta", 4))
-    db_path = tmp_path / "bot.db"
-    await (await Database(db_path).open(migrate=True)).close()
-    settings = load_settings(
-        None,
-        BOT_TOKEN="123:SECRET-token-for-ingest-process",
-        DATABASE_PATH=str(db_path),
-        FEEDS=server.url("/a.xml"),
-        ALLOW_PRIVATE_FEEDS="true",
-        POLL_INTERVAL_SECONDS="3600",
-        CHANNEL_ID="@newsbot_test",
-    )
+    db_path, settings = await bot_settings(server, tmp_path, POLL_INTERVAL_SECONDS="3600")
     queued: list[int] = []
     child = IngestProcess(settings, open_child_ingest, on_queued=[lambda: queued.append(1)])
     stop = asyncio.Event()
@@ -103,15 +109,7 @@ async def test_child_ingests_reports_queued_posts_wakes_and_stops(server: FeedSe
 
 async def test_a_child_that_dies_is_reported_to_the_supervisor(server: FeedServer, tmp_path: Path) -> None:
     server.route("/a.xml", rss("alpha", 2))
-    db_path = tmp_path / "bot.db"
-    await (await Database(db_path).open(migrate=True)).close()
-    settings = load_settings(
-        None,
-        BOT_TOKEN="123:x",
-        DATABASE_PATH=str(db_path),
-        FEEDS=server.url("/a.xml"),
-        ALLOW_PRIVATE_FEEDS="true",
-    )
+    db_path, settings = await bot_settings(server, tmp_path)
     child = IngestProcess(settings, open_child_ingest, on_queued=[])
     task = asyncio.create_task(child.loop(None, asyncio.Event()))
     await until(lambda: _ge(db_path, "SELECT count(*) FROM articles", 2))
