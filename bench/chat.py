@@ -1,36 +1,37 @@
 """The chat benchmark (issue 5): /latest, /topic and /search reply latency on a million articles under ingest.
 
-The bot is `bot.edges.app.serve` (the real PTB Application, handlers, rate gate and background services)
-on a copy of the cached million-article database (bench/chatdb.py), with the farm's feeds (bench/farm.py)
-as FEEDS, so its first ingest cycle reads them all cold in the same process while readers ask. A reply's
-latency is from the update injected into the local Bot API to the bot's answer received by it; requests
-are paced at 25 a second (under Telegram's 30 messages a second, which PTB's AIORateLimiter enforces) and
-each comes from a different reader, as in a busy channel. The goal counts only the replies measured while
-the ingest cycle ran; the same commands measured idle afterwards, and a bare PTB reply on loopback (a
-trivial handler, same stand-in, same process) are printed for comparison.
+The bot is `newsbot run` in a child process, as deployed (the real PTB Application, handlers, rate gate,
+background services and its ingest process), on a copy of the cached million-article database
+(bench/chatdb.py), with the farm's feeds (bench/farm.py) as FEEDS, so its first ingest cycle reads them
+all cold while readers ask. The local Bot API stand-in runs here, in the benchmark's process, as Telegram
+runs elsewhere. A reply's latency is from the update injected into the stand-in to the bot's answer
+received by it; requests are paced at 25 a second (under Telegram's 30 messages a second, which PTB's
+AIORateLimiter enforces) and each comes from a different reader, as in a busy channel. The goal counts
+only the replies measured while the ingest cycle ran; the same commands measured idle afterwards, and a
+bare PTB reply on loopback (a trivial handler in its own process, same stand-in) are printed for
+comparison.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import cycle
 from pathlib import Path
 from typing import Any
-
-from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
 from bench.chatdb import SEARCHES, TOPIC, cached_database, plan_lines, query_plans, working_copy
 from bench.farm import Farm
 from bench.report import Goal, latency_summary
 from bot.adapters.db import Database
 from bot.adapters.local_botapi import LocalBotAPI
-from bot.edges.app import serve
 from bot.edges.command_guard import SORRY
-from bot.settings import load_settings
 
 TOKEN = "123456:BENCH-token-chat-aaaaaaaaaaaaaaaaaaaa"
 BARE_TOKEN = "654321:BENCH-token-bare-aaaaaaaaaaaaaaaaaaaa"
@@ -109,27 +110,44 @@ async def paced(
     return out
 
 
-async def bare_ptb(samples: int) -> dict[str, Any]:
-    """Round trips of a trivial python-telegram-bot handler on its own local Bot API."""
-
-    async def ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text("pong")
-
-    async with LocalBotAPI(BARE_TOKEN, private_limit=(20, 1.0)) as api:
-        app: Application = ApplicationBuilder().token(BARE_TOKEN).base_url(f"{api.api_url}/bot").build()  # type: ignore[type-arg]
-        app.add_handler(CommandHandler("ping", ping))
-        await app.initialize()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=10)
-        await app.start()
-        try:
-            replies = await paced(asker(api), ["/ping"] * (samples + WARMUP), 10_000)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+async def bare_ptb(samples: int, transport: str = "httpx") -> dict[str, Any]:
+    """Round trips of a trivial python-telegram-bot handler (bench/bare_bot.py, its own process)."""
+    argv = [sys.executable, "-m", "bench.bare_bot"]
+    async with (
+        LocalBotAPI(BARE_TOKEN, private_limit=(20, 1.0)) as api,
+        bot_process([*argv, api.api_url, BARE_TOKEN, transport], {}, api),
+    ):
+        replies = await paced(asker(api), ["/ping"] * (samples + WARMUP), 10_000)
     return latency_summary([ms for _, ms, _ in replies[WARMUP:]])
+
+
+@contextlib.asynccontextmanager
+async def bot_process(argv: list[str], env: dict[str, str], api: LocalBotAPI) -> AsyncIterator[None]:
+    """A bot in a child process, as deployed, polling `api`; yields once it polls, stops it with SIGTERM.
+
+    Telegram is not in the bot's process in production, so the bot gets its own here: the stand-in
+    (this process) and the bot do not share one event loop and one core."""
+    with tempfile.TemporaryFile() as log:
+        process = await asyncio.create_subprocess_exec(
+            *argv, env={**os.environ, **env}, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL
+        )
+        try:
+            await api.wait_until(
+                lambda: bool(api.calls("getUpdates")) or process.returncode is not None, timeout=60
+            )
+            if process.returncode is not None:
+                log.seek(0)
+                tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
+                raise RuntimeError(f"{argv[2]} exited with {process.returncode}: " + " | ".join(tail))
+            yield
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=30)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
 
 
 def _texts(n: int) -> list[str]:
@@ -218,33 +236,29 @@ async def _measure(
     """Run the bot; ask while its first ingest cycle runs, then as many again once it is over."""
     async with LocalBotAPI(TOKEN, private_limit=(20, 1.0)) as api:
         api.add_chat(CHANNEL, username="benchnews", title="Bench News", admins={ADMIN: "creator"})
-        settings = load_settings(
-            None,
-            BOT_TOKEN=TOKEN,
-            TELEGRAM_API_URL=api.api_url,
-            CHANNEL_ID=str(CHANNEL),
-            ADMIN_IDS=str(ADMIN),
-            DATABASE_PATH=str(db_path),
-            FEEDS=",".join(urls),
+        env = {
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": api.api_url,
+            "CHANNEL_ID": str(CHANNEL),
+            "ADMIN_IDS": str(ADMIN),
+            "DATABASE_PATH": str(db_path),
+            "FEEDS": ",".join(urls),
             # no channel posts: replies alone use Telegram's 30 messages/s (bursts of posts are publish's)
-            BACKFILL_MAX_POSTS="0",
-        )
+            "BACKFILL_MAX_POSTS": "0",
+            "LOG_FORMAT": "json",
+        }
         stop = asyncio.Event()
         following = asyncio.create_task(watch.follow(stop))
-        bot = asyncio.create_task(serve(settings, stop))
         try:
-            await api.wait_until(lambda: bool(api.calls("getUpdates")) or bot.done(), timeout=60)
-            if bot.done():
-                bot.result()  # raises what stopped the bot
-            ask = asker(api)
-            await paced(ask, ["/latest"] * WARMUP, 20_000)
-            await _until(lambda: watch.started or bool(watch.cycles), "the first feed read", 120)
-            during = await paced(ask, _texts(samples), 30_000, lambda: not watch.cycles)
-            await _until(lambda: bool(watch.cycles), "the end of the ingest cycle", 600)
-            idle = await paced(ask, _texts(samples), 60_000)
+            async with bot_process([sys.executable, "-m", "bot", "run"], env, api):
+                ask = asker(api)
+                await paced(ask, ["/latest"] * WARMUP, 20_000)
+                await _until(lambda: watch.started or bool(watch.cycles), "the first feed read", 120)
+                during = await paced(ask, _texts(samples), 30_000, lambda: not watch.cycles)
+                await _until(lambda: bool(watch.cycles), "the end of the ingest cycle", 600)
+                idle = await paced(ask, _texts(samples), 60_000)
         finally:
             stop.set()
-            await asyncio.wait_for(bot, timeout=60)
             await following
         floods = api.count_429
     return during, idle, floods

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import aiohttp
 import httpx
 import pytest
 from telegram.error import (
@@ -28,6 +29,11 @@ from bot.core.delivery import (
     TooLong,
     TransientError,
 )
+
+
+def refused() -> aiohttp.ClientConnectorError:
+    key = aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 9, False, True, None, None, None)
+    return aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "Connection refused"))
 
 
 def caused(error: TelegramError, cause: Exception) -> TelegramError:
@@ -60,6 +66,14 @@ def caused(error: TelegramError, cause: Exception) -> TelegramError:
         (caused(TimedOut(), httpx.ConnectTimeout("connect")), TransientError),
         (caused(TimedOut(), httpx.PoolTimeout("pool")), TransientError),
         (caused(NetworkError("httpx.ConnectError: refused"), httpx.ConnectError("refused")), TransientError),
+        (caused(TimedOut(), aiohttp.SocketTimeoutError("read")), DeliveryUnknown),
+        (
+            caused(NetworkError("aiohttp.ServerDisconnectedError"), aiohttp.ServerDisconnectedError()),
+            DeliveryUnknown,
+        ),
+        (caused(TimedOut(), TimeoutError()), DeliveryUnknown),
+        (caused(TimedOut(), aiohttp.ConnectionTimeoutError("connect")), TransientError),
+        (caused(NetworkError("aiohttp.ClientConnectorError"), refused()), TransientError),
         (TelegramError("Conflict or anything else"), TransientError),
     ],
 )

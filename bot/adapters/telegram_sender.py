@@ -12,6 +12,7 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Literal, TypeVar
 
+import aiohttp
 import httpx
 import structlog
 from telegram import Bot, LinkPreviewOptions
@@ -42,8 +43,19 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 LinkPreview = Literal["off", "small", "large"]
 
-# The request reached Telegram but no answer came back: the message may have been posted.
-_MAYBE_DELIVERED = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+# The request reached Telegram but no answer came back: the message may have been posted. For both
+# transports: the bot's aiohttp one (bot/adapters/telegram_request.py) and PTB's default httpx one.
+_MAYBE_DELIVERED = (
+    httpx.ReadTimeout,
+    httpx.ReadError,
+    httpx.RemoteProtocolError,
+    aiohttp.SocketTimeoutError,  # no answer within the read timeout
+    aiohttp.ServerDisconnectedError,
+    aiohttp.ClientPayloadError,
+    TimeoutError,  # aiohttp's overall timeout: where it struck is unknown, so assume it was sent
+)
+# ...except these, which never sent anything (no connection, or none free in the pool in time).
+_NOT_SENT = (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError)
 _NUMERIC_CHAT = re.compile(r"^-?\d+$")
 # 400s meaning "not our chat to post in" (rights, or a wrong/unknown CHANNEL_ID): pause, never drop.
 _NO_RIGHTS = (
@@ -87,7 +99,12 @@ def translate(exc: TelegramError, chat_id: str) -> Exception:
         if any(phrase in lowered for phrase in _NO_RIGHTS):
             return ChatForbidden(chat_id, message)
         return Rejected(chat_id, message)
-    if isinstance(exc, TimedOut | NetworkError) and isinstance(exc.__cause__, _MAYBE_DELIVERED):
+    cause = exc.__cause__
+    if (
+        isinstance(exc, TimedOut | NetworkError)
+        and isinstance(cause, _MAYBE_DELIVERED)
+        and not isinstance(cause, _NOT_SENT)
+    ):
         return DeliveryUnknown(chat_id, f"no answer from Telegram ({type(exc.__cause__).__name__})")
     if isinstance(exc, TimedOut):
         return TransientError(chat_id, f"timed out before sending ({type(exc.__cause__).__name__})")
