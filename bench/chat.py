@@ -166,7 +166,7 @@ def _by_command(replies: list[tuple[str, float, str]]) -> dict[str, Any]:
 
 async def run(*, articles: int, feeds: int, samples: int, cache_dir: Path) -> dict[str, Any]:
     cached, fill = cached_database(cache_dir, articles)
-    bare = await bare_ptb(samples)
+    bare = {transport: await bare_ptb(samples, transport) for transport in ("httpx", "aiohttp")}
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp, Farm(feeds) as farm:
         db_path = working_copy(cached, Path(tmp))
         plans = await query_plans(db_path)
@@ -207,8 +207,9 @@ async def run(*, articles: int, feeds: int, samples: int, cache_dir: Path) -> di
             f"   p50 {q['p50_ms']:>6.1f}  p99 {q['p99_ms']:>6.1f} ms (n={q['n']})"
         )
     lines.append(
-        f"  bare PTB reply round trip (trivial handler): p50 {bare['p50_ms']:.1f} ms, "
-        f"p99 {bare['p99_ms']:.1f} ms"
+        "  bare PTB reply round trip (trivial handler, own process), side by side: "
+        + ", ".join(f"{t} p50 {b['p50_ms']:.1f} / p99 {b['p99_ms']:.1f} ms" for t, b in bare.items())
+        + " (the bot uses aiohttp)"
     )
     lines.append(
         f"  429s from the local Bot API meanwhile: {floods} (BACKFILL_MAX_POSTS=0: the replies alone use "

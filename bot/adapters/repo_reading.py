@@ -27,7 +27,9 @@ from bot.core.models import StoredArticle
 from bot.core.timeutil import from_epoch, to_epoch
 
 SEARCH_WINDOW = 1000  # rank among at most this many newest matches
-BM25_MAX_MATCHES = 5000  # above this many matches, rank by tiers instead of bm25 (see above)
+# Above this many matches, rank by tiers instead of bm25 (see above). The window's size: bm25 then ranks
+# every match, and the capped count costs a fifth of what 5,000 did (about 0.1 against 0.5 ms).
+BM25_MAX_MATCHES = SEARCH_WINDOW
 SEARCH_POOL = 50  # tiered search: rows per query read from articles to sort by publication time
 MAX_QUERY_TOKENS = 8
 MAX_TOKEN_CHARS = 64
