@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--steady", type=int, default=20, help="publish: posts in the steady case (default 20)"
     )
     parser.add_argument("--articles", type=int, default=1_000_000, help="chat: articles in the database")
-    parser.add_argument("--chat-feeds", type=int, default=200, help="chat: farm feeds ingested meanwhile")
+    parser.add_argument("--chat-feeds", type=int, default=1000, help="chat: farm feeds ingested meanwhile")
     parser.add_argument("--samples", type=int, default=150, help="chat: replies timed per command")
     parser.add_argument(
         "--cache-dir", type=Path, default=RESULTS, help="chat: where the filled database is kept between runs"

@@ -55,30 +55,39 @@ class IngestWatch:
         self.cycles: list[dict[str, Any]] = []
 
     async def follow(self, stop: asyncio.Event) -> None:
+        """Poll (cheap statements only: the watcher shares the stand-in's process) until the cycle ends."""
         db = await Database(self.db_path).open(migrate=False, read_only=True)
         try:
-            base = await db.fetchone("SELECT coalesce(max(id), 0) FROM feeds")
-            first = (base or (0,))[0]  # the farm's feeds are the ones added after the cached ones
+            feeds_before = await self._scalar(db, "SELECT coalesce(max(id), 0) FROM feeds")
+            articles_before = await self._scalar(db, "SELECT coalesce(max(id), 0) FROM articles")
             started: float | None = None
             while not stop.is_set() and not self.cycles:
                 # articles land feed by feed; the feeds' fetch times are recorded in batches
-                stored = await db.fetchone("SELECT count(*) FROM articles WHERE feed_id > ?", (first,))
-                row = await db.fetchone(
-                    "SELECT count(*) FROM feeds WHERE id > ? AND last_fetched_at IS NOT NULL", (first,)
-                )
-                self.fetched = int(row[0]) if row else 0
-                if (self.fetched or (stored and stored[0])) and started is None:
+                if (
+                    started is None
+                    and await self._scalar(db, "SELECT max(id) FROM articles") > articles_before
+                ):
                     started = time.perf_counter()
                     self.started = True
+                self.fetched = await self._scalar(
+                    db,
+                    "SELECT count(*) FROM feeds WHERE id > ? AND last_fetched_at IS NOT NULL",
+                    feeds_before,
+                )
                 if self.fetched >= self.feeds and started is not None:
-                    new = await db.fetchone("SELECT count(*) FROM articles WHERE feed_id > ?", (first,))
                     seconds = round(time.perf_counter() - started, 3)
-                    self.cycles.append(
-                        {"feeds": self.fetched, "new": int(new[0]) if new else 0, "seconds": seconds}
+                    new = await self._scalar(
+                        db, "SELECT count(*) FROM articles WHERE id > ?", articles_before
                     )
-                await asyncio.sleep(0.05)
+                    self.cycles.append({"feeds": self.fetched, "new": new, "seconds": seconds})
+                await asyncio.sleep(0.1)
         finally:
             await db.close()
+
+    @staticmethod
+    async def _scalar(db: Database, sql: str, *params: int) -> int:
+        row = await db.fetchone(sql, params)
+        return int(row[0]) if row and row[0] is not None else 0
 
 
 Ask = Callable[[str, int], Awaitable[tuple[float, str]]]

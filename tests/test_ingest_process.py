@@ -107,15 +107,19 @@ async def test_child_ingests_reports_queued_posts_wakes_and_stops(server: FeedSe
     assert not _children()
 
 
-async def test_a_child_that_dies_is_reported_to_the_supervisor(server: FeedServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGKILL, -9), (signal.SIGTERM, 0)])
+async def test_a_child_that_ends_is_reported_to_the_supervisor(
+    server: FeedServer, tmp_path: Path, signum: signal.Signals, code: int
+) -> None:
+    """Killed, or stopped by SIGTERM (which it takes as a clean stop): the bot's supervisor restarts it."""
     server.route("/a.xml", rss("alpha", 2))
     db_path, settings = await bot_settings(server, tmp_path)
     child = IngestProcess(settings, open_child_ingest, on_queued=[])
     task = asyncio.create_task(child.loop(None, asyncio.Event()))
     await until(lambda: _ge(db_path, "SELECT count(*) FROM articles", 2))
     for pid in _children():
-        os.kill(pid, signal.SIGKILL)
-    with pytest.raises(RuntimeError, match="ingest process exited"):
+        os.kill(pid, signum)
+    with pytest.raises(RuntimeError, match=f"ingest process exited with code {code}$"):
         await asyncio.wait_for(task, timeout=10)
 
 

@@ -325,12 +325,18 @@ class BotAPIHarness(BotAPIMethods):
         By default "after" means after the last message a user wrote in that chat (any, if none was injected).
         """
         chat = self.chat(chat_id)
-        if after_message_id is None:
-            after_message_id = max((mid for cid, mid in self.incoming if cid == chat.id), default=0)
+        if after_message_id is None:  # the newest injected message in the chat is the last one in `incoming`
+            after_message_id = next((mid for cid, mid in reversed(self.incoming) if cid == chat.id), 0)
         after = after_message_id
-        return await self.wait_for(
-            lambda m: m.chat_id == chat.id and m.message_id > after and not m.deleted, timeout
-        )
+
+        def find() -> (
+            SentMessage | None
+        ):  # only this chat's messages: benchmarks wait for thousands of replies
+            return next(
+                (m for m in self.messages.get(chat.id, ()) if m.message_id > after and not m.deleted), None
+            )
+
+        return await self._wait_value(find, timeout)
 
 
 def _method_key(method: str | None) -> str | None:

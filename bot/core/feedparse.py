@@ -83,6 +83,12 @@ _ADDRESS_HOST = re.compile(rb"://(?:[^/@\s<>\"']*@)?(?:\[|localhost\b|[0-9])", r
 _DUBLIN_CORE = re.compile(rb"<dc:(?!creator\b)")
 # C1 controls, raw or as references: feedparser reads them as the Windows-1252 characters meant.
 _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]|&#(?:12[89]|1[3-5][0-9]);|&#[xX]0*[89][0-9a-fA-F];")
+# What _xml_entry, _xml_image and _at_a_limit read: feedparser-rs builds each value on access, and a
+# whole `dict(entry)` (some 70 keys) cost more than its parse.
+_ENTRY_KEYS = (
+    "id", "link", "links", "title", "title_detail", "summary_detail", "content", "tags",
+    "published_parsed", "updated_parsed", "media_content", "media_thumbnail", "image", "enclosures",
+)  # fmt: skip
 # feedparser-rs's default ParserLimits on per-entry lists (feedparser has none).
 _RS_LIMITS = (("tags", 100), ("links", 50), ("content", 10), ("enclosures", 20))
 # Date elements besides pubDate (dc:date, atom:updated, dcterms:modified): feedparser reads them.
@@ -168,7 +174,7 @@ def _fast_parse(body: bytes, url: str) -> dict[str, Any] | None:
         result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=False)
     except Exception:  # noqa: BLE001  # any surprise from the fast path: feedparser reads it instead
         return None
-    entries = [dict(e) for e in result.entries]
+    entries = [{key: e.get(key) for key in _ENTRY_KEYS} for e in result.entries]
     if result.bozo or not entries or len(entries) != len(_RSS_ITEM.findall(body)):
         return None  # feedparser also reads what is ill-formed, and an item lost is a story lost
     if any(map(_at_a_limit, entries)) or not all(":" in (e.get("id") or ":") for e in entries):

@@ -137,7 +137,10 @@ async def _child_loop(settings: Settings, conn: Connection, open_ingest: OpenIng
                 stop.set()
 
         ingest.on_queued.append(queued)
-        asyncio.get_running_loop().add_reader(conn.fileno(), on_message)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(conn.fileno(), on_message)
+        # a supervisor stopping the service signals every process in it (systemd's control group)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
         await ingest.loop(None, stop)
     finally:
         await close()
