@@ -148,7 +148,10 @@ async def run_case(workdir: Path, name: str, *, posts: int, spacing: float, wind
                     )
                 await asyncio.sleep(0.01)
             took = max(accepted.values()) - started
-            rows = await runtime.db.fetchall("SELECT latency_ms FROM outbox WHERE state = 'sent'")
+            # the bot records a post as sent after Telegram's answer reaches it: let the last record land
+            sql = "SELECT latency_ms FROM outbox WHERE state = 'sent'"
+            while len(rows := await runtime.db.fetchall(sql)) < posts and time.perf_counter() < deadline:
+                await asyncio.sleep(0.01)
         finally:
             stop.set()
             await asyncio.wait_for(loop_task, timeout=30)
