@@ -93,6 +93,7 @@ def test_fast_path_agrees_with_feedparser_on_its_corpus(monkeypatch: pytest.Monk
         b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><item>'
         b"<dc:date>2024-01-01T00:00:00Z</dc:date></item></channel></rss>",
         b'<rss version="2.0"><channel><item><link>http://127.0.0.1:8080/x</link></item></channel></rss>',
+        b'<rss version="2.0"><channel><item><title><![CDATA[x</title></item></channel></rss>',
         b'<!DOCTYPE rss SYSTEM "http://my.netscape.com/publish/formats/rss-0.91.dtd">'
         b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>',
     ],
@@ -107,6 +108,7 @@ def test_fast_path_agrees_with_feedparser_on_its_corpus(monkeypatch: pytest.Monk
         "c1-ref",
         "dc-date",
         "address",
+        "unclosed-cdata",
         "dtd",
     ],
 )

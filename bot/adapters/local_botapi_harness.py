@@ -329,12 +329,9 @@ class BotAPIHarness(BotAPIMethods):
             after_message_id = next((mid for cid, mid in reversed(self.incoming) if cid == chat.id), 0)
         after = after_message_id
 
-        def find() -> (
-            SentMessage | None
-        ):  # only this chat's messages: benchmarks wait for thousands of replies
-            return next(
-                (m for m in self.messages.get(chat.id, ()) if m.message_id > after and not m.deleted), None
-            )
+        def find() -> SentMessage | None:  # this chat's messages only: benchmarks await thousands of replies
+            messages = self.messages.get(chat.id, ())
+            return next((m for m in messages if m.message_id > after and not m.deleted), None)
 
         return await self._wait_value(find, timeout)
 

@@ -165,6 +165,8 @@ def _fits_fast_path(body: bytes, root: bytes) -> bool:
         return False
     if _OTHER_DATES.search(body) or _DUBLIN_CORE.search(body) or _ADDRESS_HOST.search(body):
         return False
+    if body.count(b"<![CDATA[") != body.count(b"]]>"):
+        return False  # an unclosed CDATA would make each search below scan to the end: quadratic
     return not _MARKUP_IN_TEXT.search(body)
 
 

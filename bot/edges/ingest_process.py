@@ -64,8 +64,13 @@ class IngestProcess:
         process = context.Process(
             target=child_main, args=(self.settings, theirs, self.open_ingest), name="newsbot-ingest"
         )
-        await asyncio.to_thread(process.start)  # the first start launches the forkserver: not on the loop
-        theirs.close()
+        try:  # the first start launches the forkserver: not on the loop
+            await asyncio.to_thread(process.start)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         self._conn = ours
         loop = asyncio.get_running_loop()
         exited = asyncio.Event()
