@@ -3,6 +3,7 @@ everyone else, and the shell twin `newsbot topics`."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -174,6 +175,11 @@ async def test_addfeed_and_removefeed_when_private_feeds_are_allowed(tmp_path: P
         feed_id = bot.scalar("SELECT id FROM feeds WHERE url = ?", (url,))
         assert added.text.startswith(f"✅ Feed #{feed_id} added:")
         assert url in added.text
+        # read at once by the ingest process (woken through its pipe), not at the next poll in 120 s
+        deadline = asyncio.get_running_loop().time() + 15
+        while not bot.scalar("SELECT COUNT(*) FROM articles WHERE feed_id = ?", (feed_id,)):
+            assert asyncio.get_running_loop().time() < deadline, "the added feed was not read"
+            await asyncio.sleep(0.1)
         again = await bot.ask(f"/addfeed {url}", user_id=ADMIN)
         assert again.text.startswith(f"That feed is already there: #{feed_id}")
         missing = await bot.ask(f"/addfeed {server.url('/nothing.xml')}", user_id=ADMIN)
