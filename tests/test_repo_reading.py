@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters import repo_reading
 from bot.adapters.db import Database
 from bot.adapters.repo_reading import (
     BY_TOPIC_SQL,
@@ -172,6 +173,23 @@ async def test_search_of_common_words_ranks_headline_matches_first_then_newest(d
     fallback = await tiered.search("football zzzunknownzzz", 5)
     assert not fallback.all_words
     assert len(fallback.articles) == 5
+
+
+@pytest.mark.parametrize("pool", [3, 50])
+@pytest.mark.parametrize("words", ["election", "football", "Berlin", "football Berlin"])
+async def test_tiered_search_with_headline_matches_cut_at_the_pool_is_unchanged(
+    db: Database, words: str, pool: int
+) -> None:
+    """h stops after :pool rows; the answer is the one of the query that reads every headline match."""
+    full = repo_reading.TIERED_SEARCH_SQL.replace(" ORDER BY rowid DESC LIMIT :pool),", "),")
+    assert full != repo_reading.TIERED_SEARCH_SQL
+    q = repo_reading.fts_query(repo_reading.search_words(words))
+    for n in (1, 5, 20):
+        params = {"q": q, "hq": f"{{headline}} : ({q})", "window": 1000, "pool": max(pool, n), "n": n}
+        got = [r["id"] for r in await db.fetchall(repo_reading.TIERED_SEARCH_SQL, params)]
+        want = [r["id"] for r in await db.fetchall(full, params)]
+        assert got == want
+        assert len(got) == n
 
 
 async def test_search_all_words_then_any_word(db: Database) -> None:

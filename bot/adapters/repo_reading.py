@@ -113,12 +113,14 @@ SEARCH_SQL = (
     ") AS m JOIN articles AS a ON a.id = m.id"
     " ORDER BY ROUND(m.score, 1), a.published_at DESC, a.id DESC LIMIT :n"
 )
-# :hq is :q restricted to the headline column; tier 0 = the words are in the headline.
+# :hq is :q restricted to the headline column; tier 0 = the words are in the headline. Every h row is
+# in m, so the pool's first rows are h's newest: h stops after :pool rows (a row of h beyond them counts
+# as tier 1, but then :pool tier-0 rows are ahead of it and it is cut anyway).
 TIERED_SEARCH_SQL = (
     "WITH m AS (SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :q"
     "  ORDER BY rowid DESC LIMIT :window),"
     " h AS (SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :hq"
-    "  AND rowid >= (SELECT MIN(id) FROM m)),"
+    "  AND rowid >= (SELECT MIN(id) FROM m) ORDER BY rowid DESC LIMIT :pool),"
     " ranked AS (SELECT m.id AS id, (m.id NOT IN (SELECT id FROM h)) AS tier FROM m"
     "  ORDER BY tier, m.id DESC LIMIT :pool)"
     f" SELECT {_COLUMNS} FROM ranked JOIN articles AS a ON a.id = ranked.id"
