@@ -13,7 +13,7 @@ from aiohttp import web
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.adapters.telegram_request import AiohttpRequest
+from bot.adapters.telegram_request import AiohttpRequest, _proxy_for
 from bot.adapters.telegram_sender import translate
 from bot.core.delivery import DeliveryUnknown, TransientError
 
@@ -123,3 +123,19 @@ async def test_refused_connection_is_a_network_error_without_the_token() -> None
 async def test_a_request_needs_initialize() -> None:
     with pytest.raises(RuntimeError, match="not initialized"):
         await AiohttpRequest().do_request("http://127.0.0.1:9/x", "POST")
+
+
+def test_proxy_comes_from_the_environment_once_and_honours_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    _proxy_for.cache_clear()
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, "http://proxy.internal:3128")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "localhost,127.0.0.1")
+    try:
+        assert _proxy_for("https", "api.telegram.org") == "http://proxy.internal:3128"
+        assert _proxy_for("https", "127.0.0.1") is None
+        assert _proxy_for("http", "api.telegram.org") is None  # no HTTP_PROXY set
+    finally:
+        _proxy_for.cache_clear()
