@@ -75,7 +75,11 @@ def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
         return asyncio.run(publish.run(burst=args.posts, steady=args.steady, scale=scale))
     return asyncio.run(
         chat.run(
-            articles=args.articles, feeds=args.chat_feeds, samples=args.samples, cache_dir=args.cache_dir
+            articles=args.articles,
+            feeds=args.chat_feeds,
+            samples=args.samples,
+            cache_dir=args.cache_dir,
+            bot_log=args.out.with_suffix(".chat-bots.log"),
         )
     )
 
@@ -99,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             result["sections"][name] = section
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(render(result))
-    print(f"\nwritten to {args.out} (the bot's log: {log_path})")
+    print(
+        f"\nwritten to {args.out} (the bot's log: {log_path}; the chat section's bot processes' logs: "
+        f"{args.out.with_suffix('.chat-bots.log')})"
+    )
     failed = [n for n, s in result["sections"].items() if "error" in s]
     return 1 if failed else 0
 

@@ -119,24 +119,27 @@ async def paced(
     return out
 
 
-async def bare_ptb(samples: int, transport: str = "httpx") -> dict[str, Any]:
+async def bare_ptb(samples: int, transport: str = "httpx", log_path: Path | None = None) -> dict[str, Any]:
     """Round trips of a trivial python-telegram-bot handler (bench/bare_bot.py, its own process)."""
     argv = [sys.executable, "-m", "bench.bare_bot"]
     async with (
         LocalBotAPI(BARE_TOKEN, private_limit=(20, 1.0)) as api,
-        bot_process([*argv, api.api_url, BARE_TOKEN, transport], {}, api),
+        bot_process([*argv, api.api_url, BARE_TOKEN, transport], {}, api, log_path),
     ):
         replies = await paced(asker(api), ["/ping"] * (samples + WARMUP), 10_000)
     return latency_summary([ms for _, ms, _ in replies[WARMUP:]])
 
 
 @contextlib.asynccontextmanager
-async def bot_process(argv: list[str], env: dict[str, str], api: LocalBotAPI) -> AsyncIterator[None]:
+async def bot_process(
+    argv: list[str], env: dict[str, str], api: LocalBotAPI, log_path: Path | None = None
+) -> AsyncIterator[None]:
     """A bot in a child process, as deployed, polling `api`; yields once it polls, stops it with SIGTERM.
+    Its output is appended to `log_path` (a temporary file without one).
 
     Telegram is not in the bot's process in production, so the bot gets its own here: the stand-in
     (this process) and the bot do not share one event loop and one core."""
-    with tempfile.TemporaryFile() as log:
+    with log_path.open("a+b") if log_path else tempfile.TemporaryFile() as log:
         process = await asyncio.create_subprocess_exec(
             *argv, env={**os.environ, **env}, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL
         )
@@ -173,14 +176,19 @@ def _by_command(replies: list[tuple[str, float, str]]) -> dict[str, Any]:
     return out
 
 
-async def run(*, articles: int, feeds: int, samples: int, cache_dir: Path) -> dict[str, Any]:
+async def run(
+    *, articles: int, feeds: int, samples: int, cache_dir: Path, bot_log: Path | None = None
+) -> dict[str, Any]:
+    """The section; the bots' own logs (they run as child processes) go to `bot_log`."""
+    if bot_log is not None:
+        bot_log.write_bytes(b"")
     cached, fill = cached_database(cache_dir, articles)
-    bare = {transport: await bare_ptb(samples, transport) for transport in ("httpx", "aiohttp")}
+    bare = {transport: await bare_ptb(samples, transport, bot_log) for transport in ("httpx", "aiohttp")}
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp, Farm(feeds) as farm:
         db_path = working_copy(cached, Path(tmp))
         plans = await query_plans(db_path)
         watch = IngestWatch(db_path, feeds)
-        during, idle, floods = await _measure(db_path, farm.urls[:feeds], watch, samples)
+        during, idle, floods = await _measure(db_path, farm.urls[:feeds], watch, samples, bot_log)
     cycle_info = watch.cycles[0] if watch.cycles else {}
     busy, quiet = _by_command(during), _by_command(idle)
     errors = sum(SORRY in reply or "slow down" in reply.lower() for _, _, reply in during + idle)
@@ -241,7 +249,7 @@ async def run(*, articles: int, feeds: int, samples: int, cache_dir: Path) -> di
 
 
 async def _measure(
-    db_path: Path, urls: list[str], watch: IngestWatch, samples: int
+    db_path: Path, urls: list[str], watch: IngestWatch, samples: int, bot_log: Path | None
 ) -> tuple[list[tuple[str, float, str]], list[tuple[str, float, str]], int]:
     """Run the bot; ask while its first ingest cycle runs, then as many again once it is over."""
     async with LocalBotAPI(TOKEN, private_limit=(20, 1.0)) as api:
@@ -260,7 +268,7 @@ async def _measure(
         stop = asyncio.Event()
         following = asyncio.create_task(watch.follow(stop))
         try:
-            async with bot_process([sys.executable, "-m", "bot", "run"], env, api):
+            async with bot_process([sys.executable, "-m", "bot", "run"], env, api, bot_log):
                 ask = asker(api)
                 await paced(ask, ["/latest"] * WARMUP, 20_000)
                 await _until(lambda: watch.started or bool(watch.cycles), "the first feed read", 120)

@@ -42,6 +42,7 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     assert set(result["sections"]) == {"ingest", "publish", "chat"}
     assert result["machine"]["cpus"] >= 1
     assert out.with_suffix(".log").stat().st_size > 0  # the bot logged, to the file and not the report
+    assert b"bot_started" in out.with_suffix(".chat-bots.log").read_bytes()  # the chat bench's bot process
     for name, section in result["sections"].items():
         assert "error" not in section, f"{name}: {section.get('error')}"
         _goals_ok(section)
