@@ -139,3 +139,13 @@ def test_fast_result_refused_when_an_item_is_missing_or_a_guid_is_relative() -> 
         b"</item></channel></rss>"
     )
     assert feedparse._fast_parse(relative_guid, "https://s.example/feed/") is None
+
+
+def test_without_feedparser_rs_feedparser_reads_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform without a feedparser-rs wheel (musl) still parses every feed, the same way."""
+    body = make_feed(1)
+    with_fast_path = parse(body, "application/rss+xml")
+    assert feedparse._fits_fast_path(body, b"rss")
+    monkeypatch.setattr(feedparse, "feedparser_rs", None)
+    assert not feedparse._fits_fast_path(body, b"rss")
+    assert parse(body, "application/rss+xml") == with_fast_path

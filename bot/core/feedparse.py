@@ -49,7 +49,6 @@ from urllib.parse import urljoin
 import feedparser
 import feedparser.mixin
 import feedparser.urls
-import feedparser_rs
 from feedparser.encodings import convert_to_utf8
 
 from bot.core.errors import FeedParseError
@@ -57,6 +56,11 @@ from bot.core.models import ParsedFeed, RawEntry
 from bot.core.text import clean_headline
 
 __all__ = ["parse_feed"]
+
+try:
+    import feedparser_rs
+except ImportError:  # no wheel for this platform (musl has none): feedparser reads every feed
+    feedparser_rs = None  # type: ignore[assignment]
 
 # feedparser calls this on every start tag with the same two arguments; it is a pure function.
 feedparser.mixin.make_safe_absolute_uri = functools.lru_cache(maxsize=1024)(
@@ -159,7 +163,7 @@ def _fits_fast_path(body: bytes, root: bytes) -> bool:
     Atom stays with feedparser: feedparser-rs types an Atom title without `type` as HTML (the spec
     says text), and the type is what decides whether `A &lt;b&gt; B` keeps its `<b>`.
     """
-    if root != b"rss" or not _RSS2_ROOT.search(body):
+    if feedparser_rs is None or root != b"rss" or not _RSS2_ROOT.search(body):
         return False
     if any(marker in body for marker in _FAST_PATH_MARKERS) or _C1_CONTROLS.search(body):
         return False
