@@ -24,6 +24,9 @@ log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _NAME_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# The readers' connection maps the file: every write by another connection (the ingest process)
+# empties a connection's page cache, and re-reading pages through read() calls cost more than mapping.
+READ_MMAP_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class Database:
         await conn.execute("PRAGMA synchronous = NORMAL")
         if read_only:
             await conn.execute("PRAGMA query_only = ON")
+            await conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
         if migrate and not read_only:
             await self.migrate()
         else:
