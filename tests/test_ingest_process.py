@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import multiprocessing
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -65,10 +66,12 @@ async def count(db_path: Path, sql: str) -> int:
         await db.close()
 
 
-async def until(predicate_coro: object, timeout: float = 20.0) -> None:
+async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Poll `check` (plain or async) every 0.1 s until it is true; AssertionError after `timeout` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await predicate_coro():  # type: ignore[operator]
+        result = check()
+        if await result if inspect.isawaitable(result) else result:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("timed out")
@@ -84,7 +87,7 @@ async def test_child_ingests_reports_queued_posts_wakes_and_stops(server: FeedSe
     task = asyncio.create_task(child.loop(None, stop))
     try:
         await until(lambda: _ge(db_path, "SELECT count(*) FROM articles", 5))
-        await until(lambda: _true(bool(queued)))  # the first sync backfills up to 3 posts: the bot hears
+        await until(lambda: bool(queued))  # the first sync backfills up to 3 posts: the bot hears
         pids = _children()
         assert pids, "no child process"
         assert any(
@@ -125,10 +128,6 @@ async def test_a_child_that_ends_is_reported_to_the_supervisor(
 
 async def _ge(db_path: Path, sql: str, n: int) -> bool:
     return await count(db_path, sql) >= n
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 def _children() -> list[int]:

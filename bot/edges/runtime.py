@@ -135,10 +135,21 @@ def build_ingest(runtime: Runtime) -> IngestService:
     return ingest
 
 
+async def _open_storage(settings: Settings, *, migrate: bool) -> Runtime:
+    """A Runtime holding only the writer connection and the repositories every service shares."""
+    db = await Database(settings.database_path).open(migrate=migrate)
+    return Runtime(
+        settings=settings,
+        db=db,
+        feeds=FeedRepo(db),
+        articles=ArticleRepo(db),
+        policy=post_policy(settings),
+    )
+
+
 async def open_child_ingest(settings: Settings) -> tuple[IngestService, Callable[[], Awaitable[None]]]:
     """The ingest process's IngestService, on a connection of its own (see bot.edges.ingest_process)."""
-    db = await Database(settings.database_path).open(migrate=False)
-    runtime = Runtime(settings, db, FeedRepo(db), ArticleRepo(db), post_policy(settings))
+    runtime = await _open_storage(settings, migrate=False)  # the bot migrated before starting it
     try:
         return build_ingest(runtime), runtime.close
     except BaseException:
@@ -149,14 +160,7 @@ async def open_child_ingest(settings: Settings) -> tuple[IngestService, Callable
 async def open_runtime(settings: Settings) -> Runtime:
     """Open storage and build every service. Services register their loops in `runtime.background`."""
     register_secret(settings.token)
-    db = await Database(settings.database_path).open(migrate=True)
-    runtime = Runtime(
-        settings=settings,
-        db=db,
-        feeds=FeedRepo(db),
-        articles=ArticleRepo(db),
-        policy=post_policy(settings),
-    )
+    runtime = await _open_storage(settings, migrate=True)
     try:
         if str(settings.database_path) != ":memory:":
             runtime.read_db = await Database(settings.database_path).open(migrate=False, read_only=True)
