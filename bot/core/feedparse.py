@@ -1,4 +1,4 @@
-"""Feed bytes to ParsedFeed/RawEntry (RSS/Atom via feedparser, JSON Feed by hand); cleaning is normalise's.
+"""Feed bytes to ParsedFeed/RawEntry: feedparser (plain RSS 2.0: feedparser-rs), JSON Feed by hand.
 
 Security: the bytes are untrusted. A DOCTYPE's internal subset (`<!DOCTYPE x [ ... ]>`: ENTITY and
 parameter-entity declarations, the stuff of billion-laughs, quadratic-blowup and external-entity
