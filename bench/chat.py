@@ -30,8 +30,8 @@ from bench.chatdb import SEARCHES, TOPIC, cached_database, plan_lines, query_pla
 from bench.farm import Farm
 from bench.report import Goal, latency_summary
 from bot.adapters.db import Database
-from bot.adapters.local_botapi import LocalBotAPI
 from bot.edges.command_guard import SORRY
+from bot.sandbox.botapi import LocalBotAPI
 
 TOKEN = "123456:BENCH-token-chat-aaaaaaaaaaaaaaaaaaaa"
 BARE_TOKEN = "654321:BENCH-token-bare-aaaaaaaaaaaaaaaaaaaa"

@@ -22,7 +22,7 @@ from typing import Any
 from bot.adapters.db import Database, load_migrations
 from bot.adapters.repo_reading import ReadingRepo
 from bot.adapters.repo_topics import TopicRepo
-from tests import articlefactory
+from tests.kits import articlefactory
 
 FACTORY_SOURCE = Path(articlefactory.__file__)
 # the bm25 docstring of repo_reading: a very common word costs the most; mix common, rarer and two-word

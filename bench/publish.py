@@ -29,11 +29,11 @@ from telegram import Bot
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bench.report import Goal, latency_summary
-from bot.adapters.local_botapi import LocalBotAPI
 from bot.adapters.telegram_sender import TelegramSender
 from bot.core.models import Article
 from bot.edges.app import build_application
 from bot.edges.runtime import Runtime, open_runtime
+from bot.sandbox.botapi import LocalBotAPI
 from bot.services.publisher import Publisher
 from bot.settings import load_settings
 

@@ -17,6 +17,7 @@ from bot.adapters.parse_pool import ParsePool
 from bot.core.errors import NewsbotError
 from bot.core.models import Article, Feed
 from bot.core.timeutil import humanize_age, utcnow
+from bot.edges.cli_runner import wait_for_signal
 from bot.services.feed_reader import FeedReader, ReaderConfig
 from bot.settings import Settings
 
@@ -76,9 +77,7 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
             summary = await ingest.run_cycle(only_due=False)
             print(summary.line())
             return 0
-        from bot.edges.cli import _wait_for_signal  # noqa: PLC0415 - cli imports this module
-
-        await _wait_for_signal(lambda stop: ingest.loop(None, stop))
+        await wait_for_signal(lambda stop: ingest.loop(None, stop))
         return 0
 
     return await _with_ingest(settings, work)
@@ -135,6 +134,7 @@ async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_feed_parsers(sub: Any) -> None:
     feeds = sub.add_parser("feeds", help="list, add or remove feeds")
+    feeds.set_defaults(handler=cmd_feeds)
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     add = feeds_sub.add_parser("add", help="add a feed by its URL or a site page that links it")
     add.add_argument("url")
@@ -143,13 +143,12 @@ def add_feed_parsers(sub: Any) -> None:
     remove.add_argument("ref", metavar="ID|URL")
 
     ingest = sub.add_parser("ingest", help="read the feeds: on their schedule until Ctrl-C, or --once")
+    ingest.set_defaults(handler=cmd_ingest)
     ingest.add_argument(
         "--once", action="store_true", help="one cycle over every enabled feed, print a summary line, exit"
     )
 
     preview = sub.add_parser("preview", help="show what the bot would store and post from a feed or page URL")
+    preview.set_defaults(handler=cmd_preview)
     preview.add_argument("url")
     preview.add_argument("--json", action="store_true", help="one JSON object per entry and line")
-
-
-COMMANDS = {"feeds": cmd_feeds, "ingest": cmd_ingest, "preview": cmd_preview}

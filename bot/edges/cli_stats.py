@@ -71,4 +71,5 @@ def add_stats_parser(sub: Any) -> None:
     stats = sub.add_parser(
         "stats", help="feeds, articles, outbox by state, publish latency p50/p99, paused channels"
     )
+    stats.set_defaults(handler=cmd_stats)
     stats.add_argument("--json", action="store_true", help="print the numbers as JSON")

@@ -71,6 +71,7 @@ async def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_topics_parser(sub: Any) -> None:
     topics = sub.add_parser("topics", help="list, add or remove topics (as /topics, /addtopic, /removetopic)")
+    topics.set_defaults(handler=cmd_topics)
     actions = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
     actions.add_parser("list", help="every topic with its rules and counts")
     add = actions.add_parser(

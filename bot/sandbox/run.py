@@ -1,0 +1,170 @@
+"""`newsbot sandbox`: the real bot against a local Telegram stand-in, sample feeds and a live page; no token.
+
+This module wires the parts and runs them until stopped; the sample sites are `site`/`feeds`,
+the page is `page`/`controls`, the Telegram stand-in is `bot.sandbox.botapi`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import socket
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.core.errors import ConfigError
+from bot.core.timeutil import utcnow
+from bot.edges.app import serve
+from bot.logs import configure_logging
+from bot.sandbox.botapi import LocalBotAPI
+from bot.sandbox.controls import Identity, SandboxControls
+from bot.sandbox.feeds import Newsroom, run_ticker
+from bot.sandbox.page import add_page_routes
+from bot.sandbox.site import add_site_routes
+from bot.sandbox.stories import PUBLICATIONS
+from bot.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+SANDBOX_TOKEN = "1000001:sandbox-token-that-only-the-local-stand-in-accepts"  # noqa: S105 - not a secret
+SANDBOX_CHANNEL_ID = -1001000000001
+SANDBOX_CHANNEL = "newsbot_sandbox"
+ADMIN = Identity("admin", 5550001, "Alex (admin)", "alex_admin")
+READER = Identity("reader", 5550002, "Sam (reader)", "sam_reads")
+DEFAULT_PORT = 8080
+SANDBOX_BACKFILL = 4  # posts per feed on the first sync, so the channel is not empty at start
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxOptions:
+    port: int = DEFAULT_PORT
+    feed_interval: float = 8.0  # seconds between new sample stories
+    poll_interval: int = 10  # the bot's POLL_INTERVAL_SECONDS (the settings' minimum)
+
+
+def sandbox_settings(
+    base: Settings, *, api_url: str, site: str, db_path: Path, poll_interval: int
+) -> Settings:
+    """The user's settings with everything Telegram- and feed-related pointed at the sandbox."""
+    return base.model_copy(
+        update={
+            "bot_token": SecretStr(SANDBOX_TOKEN),
+            "telegram_api_url": api_url,
+            "channel_id": str(SANDBOX_CHANNEL_ID),
+            "admin_ids": [ADMIN.user_id],
+            "feeds": [f"{site}/{pub.key}/{pub.feed_path}" for pub in PUBLICATIONS],
+            "poll_interval_seconds": poll_interval,
+            "backfill_max_posts": max(base.backfill_max_posts, SANDBOX_BACKFILL),
+            "database_path": db_path,
+        }
+    )
+
+
+def _bind(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:`port`, or on a free port when that one is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        if port == 0 or exc.errno != errno.EADDRINUSE:
+            sock.close()
+            raise
+        log.warning("sandbox_port_busy", port=port, fallback="a free port")
+        sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def _web_server(app: web.Application, port: int) -> AsyncIterator[str]:
+    """Serve `app` on loopback; yields its origin, http://127.0.0.1:PORT."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    sock = _bind(port)
+    try:
+        await web.SockSite(runner, sock).start()
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        await runner.cleanup()
+        sock.close()
+
+
+def _register_chats(api: LocalBotAPI) -> None:
+    """The sandbox channel (the admin owns it, the bot is an admin) and the two people's private chats."""
+    api.add_chat(
+        SANDBOX_CHANNEL_ID,
+        username=SANDBOX_CHANNEL,
+        title="Newsbot Sandbox",
+        admins={ADMIN.user_id: "creator"},
+    )
+    for who in (ADMIN, READER):
+        api.add_user(who.user_id, username=who.username, first_name=who.first_name)
+
+
+async def run_sandbox(
+    settings: Settings,
+    stop: asyncio.Event,
+    options: SandboxOptions = SandboxOptions(),
+    *,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run the sandbox until `stop` is set. `on_ready` gets the page's address once everything listens."""
+    keep_db = "database_path" in settings.model_fields_set
+    with tempfile.TemporaryDirectory(prefix="newsbot-sandbox-") as tmp:
+        db_path = settings.database_path if keep_db else Path(tmp) / "sandbox.db"
+        newsroom = Newsroom(now=utcnow())
+        api = LocalBotAPI(SANDBOX_TOKEN, bot_username="newsbot_sandbox_bot", bot_first_name="Newsbot")
+        _register_chats(api)
+        controls = SandboxControls(
+            api, newsroom, channel_id=SANDBOX_CHANNEL_ID, identities=(READER, ADMIN), db_path=db_path
+        )
+        app = web.Application()
+        add_page_routes(app, controls)
+        add_site_routes(app, newsroom)
+        try:
+            async with api, _web_server(app, options.port) as origin:
+                controls.origin = origin
+                if on_ready is not None:
+                    on_ready(f"{origin}/")
+                log.info("sandbox_started", page=f"{origin}/", database=str(db_path), kept=keep_db)
+                bot_settings = sandbox_settings(
+                    settings,
+                    api_url=api.api_url,
+                    site=origin,
+                    db_path=db_path,
+                    poll_interval=options.poll_interval,
+                )
+                ticker = asyncio.create_task(
+                    run_ticker(newsroom, stop, interval=options.feed_interval), name="sample_feeds"
+                )
+                try:
+                    await serve(bot_settings, stop)
+                finally:
+                    stop.set()
+                    controls.stopping.set()  # ends the page's event streams before the server closes
+                    await ticker
+        finally:
+            await controls.close()
+
+
+def _announce(url: str) -> None:
+    print(f"Sandbox running: open {url}", flush=True)
+    print("Press Ctrl+C to stop. The bot's own log follows.", flush=True)
+
+
+async def run_sandbox_command(settings: Settings, args: argparse.Namespace, stop: asyncio.Event) -> None:
+    """The CLI entry: console logs unless LOG_FORMAT says otherwise, the page address on stdout first."""
+    if args.feed_interval < 1:
+        raise ConfigError("--feed-interval must be at least 1 second")
+    if settings.log_format is None:
+        configure_logging(settings.log_level, "console", stream=sys.stderr)
+    options = SandboxOptions(port=args.port, feed_interval=args.feed_interval)
+    await run_sandbox(settings, stop, options, on_ready=_announce)

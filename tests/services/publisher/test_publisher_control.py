@@ -1,0 +1,114 @@
+"""Controlling the publisher: a 403 pauses the channel until an admin's /resume, the global pause,
+corrections edited in place, link-preview and silent-post settings. Real PTB against the local Bot API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.adapters.db import Database
+from bot.edges.app import serve
+from bot.sandbox.botapi import LocalBotAPI
+from bot.settings import Settings
+from tests.kits.outboxkit import (
+    ADMINS,
+    CHANNEL,
+    article,
+    assert_each_once,
+    running_publisher,
+    settings_for,
+    states,
+    store,
+    story_order,
+    wait_states,
+    wait_value,
+)
+
+
+async def test_403_pauses_the_channel_tells_admins_once_and_resume_delivers(
+    api: LocalBotAPI, settings: Settings
+) -> None:
+    api.kick_bot(CHANNEL)
+    api.block_bot(ADMINS[1])  # one admin cannot be reached: ignored
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(serve(settings, stop))
+    await api.wait_until(lambda: bool(api.calls("getUpdates")) or bot_task.done(), timeout=10)
+    async with Database(settings.database_path) as db:
+        await store(db, [article(1), article(2)])
+        await api.wait_until(lambda: len(api.chat_messages(ADMINS[0])) == 1, timeout=5)
+        await store(db, [article(3)])
+        await asyncio.sleep(1.2)  # more than two polls: no more attempts, no more notices
+        to_channel = [c for c in api.calls("sendMessage") if str(c["chat_id"]) == str(CHANNEL)]
+        assert len(to_channel) == 1  # one refused post, not a retry loop
+        notice = api.chat_messages(ADMINS[0])[0]
+        assert "paused" in notice.text
+        assert "bot was kicked" in notice.text
+        assert "/resume" in notice.text
+        assert await states(db) == {"queued": 3}
+
+        status = await ask(api, "/status")
+        assert f"Channel {CHANNEL} paused" in status
+        api.restore_bot(CHANNEL)
+        await ask(api, "/resume")
+        await wait_states(db, {"sent": 3})
+    stop.set()
+    await asyncio.wait_for(bot_task, 15)
+    assert story_order(api) == [1, 2, 3]
+    assert_each_once(api, range(1, 4))
+    notices = [m for m in api.chat_messages(ADMINS[0]) if "is paused" in m.text]
+    assert len(notices) == 1
+
+
+async def ask(api: LocalBotAPI, command: str) -> str:
+    """An admin's command in their private chat; the bot's reply as readers see it."""
+    api.inject_message(command, user_id=ADMINS[0])
+    return (await api.wait_for_reply(ADMINS[0], timeout=5)).text
+
+
+async def test_a_corrected_headline_edits_the_post(api: LocalBotAPI, settings: Settings) -> None:
+    async with running_publisher(settings) as run:
+        await store(run.db, [article(1)])
+        await wait_states(run.db, {"sent": 1})
+        await store(run.db, [article(1, headline="Corrected: number one")])
+        await api.wait_until(lambda: api.count_edited == 1, timeout=5)
+        await wait_value(run.db, "SELECT needs_edit FROM outbox", 0)
+        # an edit Telegram already shows is "not modified", which counts as done
+        await run.db.execute_write("UPDATE outbox SET needs_edit = 1, sent_text = 'stale'")
+        await api.wait_until(lambda: any("not modified" in e[2] for e in api.errors), timeout=5)
+        await wait_value(run.db, "SELECT needs_edit FROM outbox", 0)
+        assert await states(run.db) == {"sent": 1}
+    post = api.channel_posts(CHANNEL)[0]
+    assert len(api.channel_posts(CHANNEL)) == 1
+    assert api.count_edited == 1
+    assert post.text.startswith("Corrected: number one\n\n")
+    assert [e["type"] for e in post.entities] == ["bold", "text_link"]
+    assert len(post.history) == 1
+    assert "Headline number 1" in post.history[0]
+
+
+async def test_global_pause_and_resume(api: LocalBotAPI, settings: Settings) -> None:
+    async with running_publisher(settings) as run:
+        await run.publisher.pause("maintenance")
+        await store(run.db, [article(1)])
+        await asyncio.sleep(0.4)
+        assert api.channel_posts(CHANNEL) == []
+        assert "Posting paused everywhere: maintenance" in await run.publisher.status_text()
+        assert await run.publisher.resume() == ["*"]
+        await wait_states(run.db, {"sent": 1})
+
+
+async def test_link_preview_and_silent_posts_follow_settings(api: LocalBotAPI, tmp_path: Path) -> None:
+    for n, (preview, expected) in enumerate(
+        [
+            ("off", {"is_disabled": True}),
+            ("small", {"url": "https://news.example/story/1", "prefer_small_media": True}),
+        ]
+    ):
+        settings = settings_for(api, tmp_path / f"{n}.db", LINK_PREVIEW=preview, DISABLE_NOTIFICATION="true")
+        async with running_publisher(settings) as run:
+            await store(run.db, [article(1)])
+            await wait_states(run.db, {"sent": 1})
+        post = api.channel_posts(CHANNEL)[-1]
+        assert post.link_preview_options == expected
+        assert post.disable_notification
