@@ -3,8 +3,13 @@
 What parsing means is `bot/core/digest.py`'s; this module owns the processes: started lazily (one per
 CPU unless told otherwise, from a forkserver, so no thread state of the bot is ever forked) at a lower
 CPU priority than the bot, restarted after a crash, a stuck worker killed after `timeout`, and shut
-down by the runtime's closer. feedparser
-holds the GIL for tens of milliseconds per big feed, which is why threads would not do (FEEDS.md).
+down by the runtime's closer. feedparser holds the GIL for tens of milliseconds per big feed, which is why
+threads would not do (FEEDS.md).
+
+Workers end with their owner, however it ends: each holds the read end of a pipe whose only write end
+is the owner's, and exits when that pipe closes. Without it, an owner killed with SIGKILL (or dying
+without `shutdown`) left its workers blocked on their task queue forever, and with them the forkserver
+(each forkserver child keeps it alive).
 
 Errors come back as values, not pickled exceptions: our exceptions take keyword arguments that pickle
 cannot rebuild, and a failed unpickle would break the whole pool.
@@ -18,10 +23,12 @@ import functools
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+from multiprocessing.connection import Connection
 from typing import Any
 
 import structlog
@@ -47,13 +54,23 @@ def _in_worker(fn: Callable[..., Any], /, **kwargs: Any) -> _Outcome:
         return False, f"parser failed: {type(exc).__name__}: {detail}".rstrip(": ")
 
 
-def _init_worker() -> None:
+def _init_worker(owner: Connection) -> None:
     """Workers yield the CPU to the bot's own process, so a burst of parsing never starves the event
     loop on a busy machine (they still use every idle cycle). Ctrl+C reaches the whole process group:
-    workers ignore it and are shut down by the bot, instead of each printing a KeyboardInterrupt."""
+    workers ignore it and are shut down by the bot, instead of each printing a KeyboardInterrupt.
+    A thread waits on `owner` and ends the worker when the pool's owner is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
+    threading.Thread(target=_exit_with_owner, args=(owner,), name="owner-watch", daemon=True).start()
+
+
+def _exit_with_owner(owner: Connection) -> None:
+    """Blocks until the owner's end of the pipe closes (it never writes), then ends this process at once:
+    a parse in progress has nobody left to return to."""
+    with contextlib.suppress(EOFError, OSError):
+        owner.recv_bytes()
+    os._exit(0)
 
 
 class ParsePool:
@@ -64,6 +81,7 @@ class ParsePool:
         self.timeout = timeout
         self.inline_below = inline_below
         self._executor: ProcessPoolExecutor | None = None
+        self._alive: dict[ProcessPoolExecutor, Connection] = {}  # our end of each pool's pipe (see above)
         self._starting = asyncio.Lock()
 
     async def _pool(self) -> ProcessPoolExecutor:
@@ -78,16 +96,28 @@ class ParsePool:
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["bot.adapters.parse_pool"])
-        executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker)
+        watched, alive = context.Pipe(duplex=False)
+        executor = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_init_worker, initargs=(watched,)
+        )
+        self._alive[executor] = alive
         # A submit with no idle worker forks one, in the submitting thread: fork them all here.
         try:
             for future in [executor.submit(os.getpid) for _ in range(self.workers)]:
                 future.result()
         except BrokenProcessPool:
             executor.shutdown(wait=False, cancel_futures=True)
+            self._release_workers(executor)
             raise
         log.debug("parse_pool_started", workers=self.workers)
         return executor
+
+    def _release_workers(self, executor: ProcessPoolExecutor) -> None:
+        """Close our end of `executor`'s pipe: any of its workers still running (stuck, or left by a
+        shutdown that did not wait) exits."""
+        alive = self._alive.pop(executor, None)
+        if alive is not None:
+            alive.close()
 
     async def digest(
         self,
@@ -160,6 +190,7 @@ class ParsePool:
             for process in list(executor._processes.values()):  # no public handle exists
                 process.kill()
         executor.shutdown(wait=False, cancel_futures=True)
+        self._release_workers(executor)
         log.warning("parse_pool_restarted", killed=kill)
 
     def shutdown(self) -> None:
@@ -167,6 +198,7 @@ class ParsePool:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+            self._release_workers(executor)
 
     async def close(self) -> None:
         await asyncio.to_thread(self.shutdown)
