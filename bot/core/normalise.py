@@ -5,7 +5,7 @@ Decisions:
   URLs) resolve against the feed URL, the document's own base (RFC 3986; feedparser already applied
   any xml:base), not the channel link. No usable link: no article (None).
 - The headline is the cleaned title (cut at HEADLINE_MAX_CHARS); with no title it is the first
-  sentence of the dek text (and the dek then loses that sentence). Neither: no article.
+  sentence of the summary's first paragraph (and the dek then loses that sentence). Neither: no article.
 - The dek comes from the summary, else from the full content; `needs_dek` is True when neither gives
   one, so the caller may fetch the page's og:description.
 - `published` falls back to `updated`; none gives None (storage uses "first seen"). A date more than
@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.core.models import Article, RawEntry
-from bot.core.text import clean_headline, first_sentence, html_to_text, make_dek, strip_boilerplate, truncate
+from bot.core.text import clean_headline, first_sentence, html_to_text, lead_text, make_dek, truncate
 from bot.core.urls import canonical_url
 
 __all__ = ["FUTURE_SLACK", "HEADLINE_MAX_CHARS", "MAX_CATEGORIES", "normalise_entry"]
@@ -75,7 +75,7 @@ def normalise_entry(
     bodies = [html for html in (entry.summary, entry.content) if html]
     if not headline:
         for body in bodies:
-            text = strip_boilerplate(html_to_text(body))
+            text = lead_text(body)  # the first paragraph: a sentence never runs on into the next one
             if text:
                 headline = first_sentence(text, HEADLINE_FALLBACK_CHARS)
                 break

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from bot.core.text import html_to_text
+from bot.core.htmltext import html_to_text
 
 __all__ = ["FEED_TYPES", "PageMeta", "discover_feeds", "page_meta"]
 

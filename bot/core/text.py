@@ -1,50 +1,42 @@
-"""Feed text to clean plain text for headlines and deks; escaping for Telegram is left to the renderer.
+"""Headlines and deks from feed HTML: boilerplate removed, deks made from the right paragraphs, text cut
+to length. HTML-to-text conversion is `bot.core.htmltext`'s (re-exported here); escaping for Telegram is
+the renderer's.
 
-Conversion is regex-based (no DOM): comments and the content of script-like elements are dropped, block
-tags become spaces, other tags vanish, entities are decoded, whitespace collapses and invisible or
-dangerous characters (zero-width space, soft hyphen, C0/C1 controls, bidi overrides, lone surrogates) go.
-Entities are decoded once as HTML, then a second time for strict `&name;`/`&#n;` references only, because
-double-encoded text ("AT&amp;amp;T", "It&amp;#8217;s") is far more common in feeds than text that means
-to show entity syntax. ZWJ/ZWNJ are kept: emoji sequences and Persian orthography need them.
-Measured on WordPress deks it is about 4x faster than stdlib html.parser, faster than w3lib and (on short
-deks) selectolax/lexbor, whose text() also splits words at inline tags ("emph<em>asis</em>" -> "emph
-asis"); so no library is used.
+A dek is the summary's standfirst: when the summary's first block (paragraph, list item, heading,
+`<br>`-separated line, …) is a real sentence of reasonable length (STANDFIRST_MIN_CHARS, several words)
+it is the dek alone; otherwise the next blocks are joined on until the text is that long, each boundary
+kept a sentence boundary ("Standfirst. Next paragraph…", a full stop added when the block has no end
+punctuation and the next one does not go on in lower case), never a bare space. Boilerplate never enters a
+dek: "Related: …" blocks, list items that are nothing but a link (the Guardian's related stories),
+trailers such as WordPress's "The post … appeared first on …", "Continue reading...", "Read more", "[…]"
+and reddit's "submitted by /u/X to r/Y [link] [N comments]" (a reddit link post has no dek of its own).
 """
 
 from __future__ import annotations
 
-import html
 import re
+
+from bot.core.htmltext import html_blocks, html_to_text, plain_text
 
 __all__ = [
     "clean_headline",
     "first_sentence",
     "html_to_text",
+    "lead_text",
     "make_dek",
     "plain_text",
     "strip_boilerplate",
     "truncate",
 ]
 
-_DROP_WITH_CONTENT = re.compile(
-    r"<!--.*?(?:-->|$)"
-    r"|<(script|style|template|svg|math|iframe|noscript|object)\b[^>]*+>.*?(?:</\1\s*>|$)",
-    re.S | re.I,
-)
-_BLOCK_TAG = re.compile(
-    r"</?(?:p|br|div|li|ul|ol|h[1-6]|blockquote|tr|td|th|table|thead|tbody|figure|figcaption|hr|section"
-    r"|article|header|footer|aside|nav|pre|dd|dt|dl|address|main|caption|details|summary)\b"
-    r"(?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+>",
-    re.I,
-)
-_ANY_TAG = re.compile(r"</?[A-Za-z][^\s/>]*+(?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+>|<![^>]*+>|<\?[^>]*+>")
-_LOOSE_TAG = re.compile(r"</?[A-Za-z][^>]*+>")
+STANDFIRST_MIN_CHARS = 60  # a first block this long (of several words) is the dek on its own
+
 _PARTIAL_TAG = re.compile(r"<[^>]*+$")
-_STRICT_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u180e\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff\ufffe\uffff]"
-)
+# A list item that is nothing but a link: the Guardian's related stories under a standfirst.
+_LINK_ITEM = re.compile(r"<li\b[^>]*+>\s*<a\b[^>]*+>[^<]*+</a\s*>\s*</li\s*>", re.I)
+_RELATED = re.compile(r"related\s*:", re.I)  # a "Related: <a>…</a>" block
+_CLOSERS = "\"'”’»)]"
+_CLAUSE_ENDS = ".!?…。！？:;,–—-"
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _ALNUM = re.compile(r"[^\W_]")
 
@@ -62,19 +54,32 @@ _MORE = (
     r"(?:Continue reading|Keep reading|Read more|Read More|READ MORE|Read the full (?:story|article|post))\b"
 )
 _MORE_GUARDS = ("reading", "Read", "READ")
-# Other trailers, each guarded by substrings (a cheap `in` test) because most deks have none.
+_MORE_END = r"\s*(?:[→»›…]|\.\.\.)?\s*$"  # "Continue reading →", the Guardian's "Continue reading..."
+# Other trailers, each guarded by substrings (a cheap `in` test) because most deks have none. A "\n"
+# is a block boundary (make_dek joins blocks with it); trailers never reach across one, reddit's excepted.
 _TRAILERS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (("]",), re.compile(r"\[\s*(?:…|\.\.\.)?\s*\]\s*$")),
-    # "… Continue reading <title> →" after a sentence, or a text that is nothing but "Read more".
+    # "… Continue reading <title> →" after a sentence, or a block that is nothing but "Read more".
     (
         _MORE_GUARDS,
         re.compile(
-            r"(?<=[.!?…\]\"”»)])\s*"
+            r"(?<=[.!?…\]\"”»)])[^\S\n]*"
             + _MORE
-            + r"(?:\s*[\"“«][^\"”»]{0,200}[\"”»]|[^.!?\"“]{0,200}?)\s*[→»›]?\s*$"
+            + r"(?:[^\S\n]*[\"“«][^\"”»\n]{0,200}[\"”»]|[^.!?\"“\n]{0,200}?)"
+            + _MORE_END
         ),
     ),
-    (_MORE_GUARDS, re.compile(r"^\s*" + _MORE + r"\s*[→»›…]?\s*$")),
+    (_MORE_GUARDS, re.compile(r"(?:^|\n)[^\S\n]*" + _MORE + _MORE_END)),
+    # reddit: "submitted by /u/X [link] [comments]", "submitted by X to Y <br> [link] [275 comments]"
+    # (the labels are translated: "[commentaires]"); with the author deleted, "[link] [comments]" alone.
+    (
+        ("submitted by", "[link]"),
+        re.compile(
+            r"(?:(?:^|(?<=\s))submitted by\s+(?:/?u/)?(?:[\w-]{1,40}|\[deleted\])"
+            r"(?:\s+to\s+(?:/?r/)?\w{1,40})?\s*\[[^\[\]\n]{1,40}\]|(?:^|\n)\s*\[link\])"
+            r"\s*\[[^\[\]\n]{1,40}\]\s*$"
+        ),
+    ),
 )
 _TAIL = 900  # boilerplate is matched only in the last characters of a text: it sits at the end
 _SPACED_ELLIPSIS = re.compile(r"\s+(?:…|\.\.\.)\s*$")  # "last year …" -> "last year…"
@@ -91,29 +96,6 @@ _ABBREVIATION = re.compile(
 )
 
 
-def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment: tags stripped, entities decoded, whitespace collapsed."""
-    if "<" in fragment:
-        fragment = _DROP_WITH_CONTENT.sub(" ", fragment)
-        fragment = _BLOCK_TAG.sub(" ", fragment)
-        fragment = _ANY_TAG.sub("", fragment)
-        if "<" in fragment:  # tags with an unclosed quote: end them at the next ">" as browsers nearly do
-            fragment = _LOOSE_TAG.sub("", fragment)
-    if "&" in fragment:
-        fragment = html.unescape(fragment)
-        if "&" in fragment:
-            fragment = _STRICT_ENTITY.sub(lambda m: html.unescape(m.group()), fragment)
-    return plain_text(fragment)
-
-
-def plain_text(text: str) -> str:
-    """Literal text with invisible characters removed and whitespace collapsed; nothing is decoded."""
-    text = " ".join(text.split())
-    if not text.isprintable():  # a C-speed test that skips the regex for most texts
-        text = " ".join(_INVISIBLE.sub("", text).split())
-    return text
-
-
 def _strip_post_footer(text: str) -> str:
     for opening in _POST_FOOTER_OPENINGS:
         at = text.find(opening)
@@ -125,7 +107,8 @@ def _strip_post_footer(text: str) -> str:
 
 
 def strip_boilerplate(text: str) -> str:
-    """Remove trailing "The post … appeared first on …", "Continue reading →", "Read more", "[…]"."""
+    """Remove trailing "The post … appeared first on …", "Continue reading →", "Read more", "[…]" and
+    reddit's "submitted by … [link] [comments]"; a "\n" in `text` is a block boundary."""
     head, tail = text[:-_TAIL], text[-_TAIL:]
     while True:
         before = tail
@@ -199,9 +182,9 @@ def first_sentence(text: str, max_chars: int = 140) -> str:
     return truncate(text, max_chars)
 
 
-def _dek_text(summary_html: str, folded_head: str) -> str:
-    text = strip_boilerplate(html_to_text(summary_html))
-    if not text or not folded_head:
+def _without_headline(text: str, folded_head: str) -> str:
+    """`text` after the headline it repeats: "" when it is the headline or a beginning of it."""
+    if not folded_head:
         return text
     probe = _fold(text[:16])
     if len(probe) >= 4 and not probe.startswith(folded_head[:4]):
@@ -211,7 +194,7 @@ def _dek_text(summary_html: str, folded_head: str) -> str:
     if len(folded_dek) <= len(folded_head) and len(text) > window:
         folded_dek = _fold(text)  # punctuation-heavy: the window did not cover the headline's length
     if folded_head.startswith(folded_dek):
-        return ""  # the dek equals the headline, or a beginning of it
+        return ""  # the text equals the headline, or a beginning of it
     if folded_dek.startswith(folded_head):
         text = _after_prefix(text, folded_head).lstrip(_LEAD_TRAILERS)
         if not _ALNUM.search(text):
@@ -219,13 +202,60 @@ def _dek_text(summary_html: str, folded_head: str) -> str:
     return text
 
 
-def make_dek(summary_html: str | None, headline: str, max_chars: int = 300) -> str:
-    """A plain-text dek from a summary's HTML, with boilerplate removed and cut by `truncate`.
+def _dek_blocks(summary_html: str, whole: bool) -> list[str]:
+    """The summary's blocks that may enter a dek (trailing boilerplate inside each is `_dek_from`'s to
+    remove). Boilerplate that spans blocks (reddit's) is removed here, and only from a `whole` summary:
+    the end of a prefix is not the end of the text."""
+    if "<li" in summary_html:
+        summary_html = _LINK_ITEM.sub("", summary_html)
+    blocks = [block for block in html_blocks(summary_html) if not _RELATED.match(block)]
+    if whole and len(blocks) > 1:
+        blocks = strip_boilerplate("\n".join(blocks)).split("\n")
+    return blocks
 
-    A dek that equals the headline or is a beginning of it (ignoring case and punctuation) gives "";
-    a dek that starts with the whole headline keeps only what follows it. Long HTML is converted from a
-    prefix first; the full text is used only when that prefix does not yield more than the budget, so
-    the result is the same as converting everything.
+
+def _is_standfirst(text: str) -> bool:
+    """A real sentence of reasonable length: long enough, and words rather than one long token."""
+    return len(text) >= STANDFIRST_MIN_CHARS and (text.count(" ") >= 5 or not text.isascii())
+
+
+def _joined(text: str, block: str) -> str:
+    """`text` and the next block, their boundary a sentence boundary."""
+    end = text.rstrip(_CLOSERS)[-1:]
+    if not end or end in _CLAUSE_ENDS or block[:1].islower():
+        return f"{text} {block}"  # already ended, or the block goes on with the same sentence
+    return f"{text}. {block}"
+
+
+def _dek_from(blocks: list[str], folded_head: str) -> tuple[str, int]:
+    """The dek text of `blocks` and the index just past the last block it used: the first block with
+    text that is not the headline, joined with the next ones while it is shorter than a standfirst."""
+    end, text = 0, ""
+    while end < len(blocks) and not text:
+        text, end = _without_headline(strip_boilerplate(blocks[end]), folded_head), end + 1
+    while end < len(blocks) and text and not _is_standfirst(text):
+        if block := strip_boilerplate(blocks[end]):
+            text = _joined(text, block)
+        end += 1
+    return text, end
+
+
+def lead_text(summary_html: str) -> str:
+    """The plain text of the summary's first block that may enter a dek (boilerplate left out), or "":
+    where a headline for an entry without a title is looked for."""
+    for block in _dek_blocks(summary_html, whole=True):
+        if text := strip_boilerplate(block):
+            return text
+    return ""
+
+
+def make_dek(summary_html: str | None, headline: str, max_chars: int = 300) -> str:
+    """A plain-text dek from a summary's HTML (see the module's docstring), cut by `truncate`.
+
+    Blocks that equal the headline or a beginning of it (ignoring case and punctuation) are skipped; a
+    block that starts with the whole headline keeps only what follows it. Long HTML is converted from a
+    prefix first; the full text is used only when the dek is not made of blocks the prefix holds whole
+    (or is not longer than the budget), so the result is the same as converting everything.
     """
     if not summary_html:
         return ""
@@ -233,7 +263,8 @@ def make_dek(summary_html: str | None, headline: str, max_chars: int = 300) -> s
     prefix_len = max(2048, max_chars * 8)
     if len(summary_html) > prefix_len:
         prefix = _PARTIAL_TAG.sub("", summary_html[:prefix_len])
-        text = _dek_text(prefix, folded_head)
-        if len(text) > max_chars + 16:
+        blocks = _dek_blocks(prefix, whole=False)
+        text, end = _dek_from(blocks, folded_head)
+        if text and (end < len(blocks) or len(text) > max_chars + 16):  # the last block may be cut
             return truncate(text, max_chars)
-    return truncate(_dek_text(summary_html, folded_head), max_chars)
+    return truncate(_dek_from(_dek_blocks(summary_html, whole=True), folded_head)[0], max_chars)
