@@ -54,6 +54,7 @@ from feedparser.encodings import convert_to_utf8
 from bot.core.errors import FeedParseError
 from bot.core.models import ParsedFeed, RawEntry
 from bot.core.text import clean_headline
+from bot.core.wrapped_feed import wrapped_feed
 
 __all__ = ["parse_feed"]
 
@@ -110,7 +111,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
 
     Raises FeedParseError (one-line reason) for an empty body, an HTML page, malformed JSON, a
     JSON document that is not a JSON Feed, or XML that yields no entries and no feed title. A feed
-    that is ill-formed but still yields entries is accepted.
+    that is ill-formed but still yields entries is accepted, and so is a feed an XHTML page wraps
+    (`bot.core.wrapped_feed`).
     """
     if not isinstance(body, bytes):  # feedparser given a str opens it as a path or URL
         raise TypeError(f"parse_feed takes the response body as bytes, not {type(body).__name__}")
@@ -126,7 +128,10 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         body = convert_to_utf8(headers, body, info)  # as feedparser will: the checks below see UTF-8
         body, root = _strip_internal_subset(body, url)
         if root.lower() == b"html" or root.lower().endswith(b":html"):
-            raise FeedParseError(url, "not a feed: an HTML page")
+            wrapped = wrapped_feed(body)  # a feed served inside an XHTML page
+            if wrapped is None:
+                raise FeedParseError(url, "not a feed: an HTML page")
+            body, root = wrapped
         first_tag = _FIRST_TAG.search(body)
         if _ENTITY_DECL.search(body, 0, first_tag.start() if first_tag else len(body)):
             raise FeedParseError(url, "XML entity declarations are not allowed")  # outside a DOCTYPE

@@ -1,16 +1,18 @@
-"""Deks and headlines on the shapes real feeds have, through `digest_body`.
+"""Deks, headlines and feed-or-page decisions on the shapes real feeds have, through `digest_body`.
 
 tests/data/realfeeds/ holds one document per shape, next to its expected JSON (regenerate with
 NEWSBOT_REGEN_GOLDEN=1, then read every diff): the Guardian's RSS (standfirst, body paragraphs, "Related:",
 link-only related lists, "Continue reading..."), reddit's RSS of 2015 (one escape), of January 2016 (its
 self-text escaped twice) and its Atom (link posts that are only "submitted by … [link] [comments]"),
-and descriptions that mention markup as text.
+descriptions that mention markup as text, and an Atom feed wrapped in an XHTML page.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from bot.core.digest import FeedDigest, digest_body
 from bot.core.feedparse import parse_feed
 from bot.core.normalise import normalise_entry
 from bot.core.text import make_dek
+from bot.core.wrapped_feed import wrapped_feed
 
 DATA = Path(__file__).parent.parent / "data" / "realfeeds"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -32,6 +35,7 @@ FEEDS = {
     "reddit_atom_worldnews.xml": ("https://www.reddit.com/r/worldnews/.rss", ATOM),
     "reddit_atom_multi.xml": ("https://www.reddit.com/user/example/m/tech/.rss", ATOM),
     "markup_mentions_rss.xml": ("https://blog.example.net/feed/", RSS),
+    "xhtml_wrapped_atom.xhtml": ("https://journal.example.org/feed.xhtml", "text/html; charset=UTF-8"),
 }
 BOILERPLATE = ("Continue reading", "Related:", "submitted by", "[link]", "[comments]", "appeared first on")
 
@@ -183,3 +187,73 @@ def test_text_that_mentions_markup_stays_as_it_is() -> None:
     assert any(dek.startswith("Typing <script>alert(1)</script> into the comment box") for dek in deks)
     assert any(dek.startswith("Each paragraph is wrapped in <p> and </p>,") for dek in deks)
     assert "The council approved the library budget on Tuesday after a two-hour debate." in deks
+
+
+# -- a feed wrapped in an XHTML page; pages stay pages ------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=UTF-8", "application/xhtml+xml", None])
+def test_atom_feed_wrapped_in_xhtml_is_read_as_a_feed(content_type: str | None) -> None:
+    found = digest("xhtml_wrapped_atom.xhtml", content_type or "")
+    assert (found.kind, found.format, found.title) == ("feed", "atom10", "Example Journal")
+    assert found.site_url == "https://journal.example.org/"
+    assert len(found.articles) == 10
+    first = found.articles[0]
+    assert (first.headline, first.url) == (
+        "Notes from the spring meetup",
+        "https://journal.example.org/2024/spring-meetup/",
+    )
+    assert first.dek == "Forty people came to the library for the spring meetup, the largest crowd so far."
+
+
+def test_html_page_with_alternate_link_is_still_a_page() -> None:
+    found = digest("page_with_alternate.html", "text/html; charset=UTF-8")
+    assert found.kind == "html"
+    assert found.feed_links == ("https://journal.example.org/feed/",)
+    assert found.page is not None
+    assert found.page.description == "Notes from a small publishing collective."
+
+
+def test_page_quoting_a_feed_stays_a_page() -> None:
+    page = (
+        b'<!DOCTYPE html><html><head><title>Feeds 101</title><link rel="alternate" '
+        b'type="application/atom+xml" href="/atom.xml"></head><body><script type="text/template">'
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>Sample</title><entry><title>Sample entry</title>'
+        b'<link href="https://journal.example.org/s"/></entry></feed></script>'
+        b"<p>That is what a feed looks like.</p></body></html>"
+    )
+    found = digest_body(page, url="https://journal.example.org/", content_type="text/html", now=NOW)
+    assert (found.kind, found.feed_links) == ("html", ("https://journal.example.org/atom.xml",))
+    no_entries = (
+        b'<html><body><feed xmlns="http://www.w3.org/2005/Atom"><title>None</title></feed></body></html>'
+    )
+    assert wrapped_feed(no_entries) is None
+
+
+def test_wrapped_feed_keeps_xml_bomb_safety() -> None:
+    names = ["lol", *(f"lol{i}" for i in range(1, 10))]  # each entity ten of the one before: 10^9 "lol"s
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY {name} "{f"&{before};" * 10}">' for before, name in itertools.pairwise(names)
+    )
+    document = (
+        f'<?xml version="1.0"?><!DOCTYPE html [ {entities} ]>'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>x</title></head><body>'
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>Feed</title><entry><title>Boom &lol9;</title>'
+        '<link href="https://journal.example.org/1"/><id>1</id><updated>2024-01-01T00:00:00Z</updated>'
+        "</entry></feed></body></html>"
+    ).encode()
+    started = time.perf_counter()
+    url = "https://journal.example.org/f"
+    found = digest_body(document, url=url, content_type="application/xhtml+xml", now=NOW)
+    assert time.perf_counter() - started < 1
+    (article,) = found.articles
+    assert article.headline == "Boom &lol9;"  # the declaration was cut out; nothing was expanded
+
+
+def test_looking_for_a_wrapped_feed_is_cheap_on_a_large_page() -> None:
+    page = b"<!DOCTYPE html><html><head><title>Big</title></head><body>"
+    page += b"<p>Some <b>text</b>.</p>" * 40_000 + b"</body></html>"
+    started = time.perf_counter()
+    for _ in range(10):
+        assert wrapped_feed(page) is None
+    assert (time.perf_counter() - started) / 10 < 0.01  # three bytes.find over ~1 MB: far under 1 ms
