@@ -1,7 +1,8 @@
 """Read-only SQL behind the chat commands: newest articles, a topic's newest, and full-text search.
 
 Every query walks an index (articles_by_published, article_topics_by_time, the FTS5 index) and reads only the
-rows it returns; tests/adapters/test_repo_reading.py checks the query plans. Writes live in repo_articles/repo_topics.
+rows it returns; tests/adapters/test_repo_reading.py checks the query plans. Writes live in repo_articles and
+repo_topics.
 
 Search is bounded, whatever the words. It only ever looks at the newest `SEARCH_WINDOW` matches (FTS5 walks
 its postings by rowid, newest first, and stops there). Ranking them with FTS5's bm25() is exact but costs a

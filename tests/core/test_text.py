@@ -199,8 +199,13 @@ def test_make_dek_long_html_matches_full_conversion() -> None:
     figure = '<figure><img src="https://example.com/a.jpg" srcset="a 300w, b 768w" alt=""></figure>'
     html = "".join(f"<p>Paragraph {i} has a sentence. And another one here.</p>{figure}" for i in range(200))
     html += "<p>The post X appeared first on Y.</p>"
-    full = truncate(strip_boilerplate(html_to_text(html)), 300)
-    assert make_dek(html, "Unrelated headline") == full
+    # the dek is the standfirst: the first paragraph, joined with the next while it is too short to stand
+    # alone; reading a prefix of the document gives what reading all of it gives
+    standfirst = (
+        "Paragraph 0 has a sentence. And another one here. Paragraph 1 has a sentence. And another one here."
+    )
+    assert make_dek(html, "Unrelated headline") == standfirst
+    assert make_dek(html, "Unrelated headline", 100_000) == standfirst
     # a prefix that holds too little text falls back to converting everything
     sparse = "<div>" + "<span></span>" * 1000 + "</div><p>Only text at the end.</p>"
     assert make_dek(sparse, "h") == "Only text at the end."
