@@ -1,5 +1,7 @@
 """Feed bytes to ParsedFeed/RawEntry: feedparser (plain RSS 2.0: feedparser-rs), JSON Feed by hand.
 
+The fast path (feedparser-rs, whitelisted) is `bot.core.feedparse_fast`; JSON Feed is `bot.core.jsonfeed`.
+
 Security: the bytes are untrusted. A DOCTYPE's internal subset (`<!DOCTYPE x [ ... ]>`: ENTITY and
 parameter-entity declarations, the stuff of billion-laughs, quadratic-blowup and external-entity
 attacks) is cut out before any XML parser sees the document; feedparser then drops what is left of
@@ -21,18 +23,6 @@ element, so that pure function is memoised; and an RSS item's `content:encoded` 
 when the same item has a `<description>` of real length, since the dek then comes from the description
 and the body is never read (items with an empty or short description keep their body as the fallback).
 
-Fast path: plain RSS 2.0 (the WordPress shape, most news feeds) is read by feedparser-rs, a Rust
-parser with feedparser's API, about 7x faster here (2.6 ms against 18 ms a 165 KB farm feed, the
-whole parse_feed). FEEDS.md warns that fast parsers fail silently, so the fast path is a whitelist, not
-a fallback chain: only RSS 2.0 without the shapes where the two parsers were seen to differ (xml:base,
-base64, a DOCTYPE, C1 control characters, markup inside a title/description/category, date elements
-other than pubDate) goes to it, and its result is refused (feedparser reads the feed instead) when it
-is bozo, has no items or another number of items than the document, hits a list limit, or has a
-relative guid. What remains is mapped to feedparser's shapes (RSS title HTML-or-text guessed with
-feedparser's own rule, the feed link resolved, no pubDate copied to updated, no description made up
-from the body). tests/test_feedparse_fastpath.py holds it to feedparser field by field on feedparser's
-own 2,200-file test corpus and our goldens: every RawEntry the fast path produces is the one
-feedparser produces.
 """
 
 from __future__ import annotations
@@ -40,11 +30,9 @@ from __future__ import annotations
 import functools
 import html
 import io
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 import feedparser.mixin
@@ -52,16 +40,13 @@ import feedparser.urls
 from feedparser.encodings import convert_to_utf8
 
 from bot.core.errors import FeedParseError
+from bot.core.feedparse_fast import fast_parse, fits_fast_path
+from bot.core.jsonfeed import parse_json_feed
 from bot.core.models import ParsedFeed, RawEntry
 from bot.core.text import clean_headline
 from bot.core.wrapped_feed import wrapped_feed
 
 __all__ = ["parse_feed"]
-
-try:
-    import feedparser_rs
-except ImportError:  # no wheel for this platform (musl has none): feedparser reads every feed
-    feedparser_rs = None  # type: ignore[assignment]
 
 # feedparser calls this on every start tag with the same two arguments; it is a pure function.
 feedparser.mixin.make_safe_absolute_uri = functools.lru_cache(maxsize=1024)(
@@ -76,34 +61,6 @@ _SUBSET_TOKEN = re.compile(rb"\"[^\"]*\"|'[^']*'|<!--.*?-->|<\?.*?\?>|\]|[^\"'<\
 _ROOT_NAME = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _FIRST_TAG = re.compile(rb"<\w")  # where feedparser's own DOCTYPE handling ends its "head"
-_looks_like_html = feedparser.mixin._FeedParserMixin.looks_like_html
-_RSS2_ROOT = re.compile(rb"<rss\s[^>]*\bversion\s*=\s*[\"']2\.0[\"']")
-# Shapes feedparser handles by rules of its own (xml:base resolution, base64 text, DTD entities, an
-# item's body in <fullitem> or <xhtml:body>, an Atom-style <summary> in RSS).
-_FAST_PATH_MARKERS = (b"xml:base", b"base64", b"<!DOCTYPE", b"<!doctype", b"<fullitem", b"body>", b"<summary")
-# A URL whose host is an IP address or localhost: feedparser-rs blanks links to loopback and private
-# addresses (its own SSRF guard), feedparser keeps them; the fetcher decides what may be fetched.
-_ADDRESS_HOST = re.compile(rb"://(?:[^/@\s<>\"']*@)?(?:\[|localhost\b|[0-9])", re.I)
-# Dublin Core besides dc:creator: feedparser maps dc:description, dc:subject, dc:title and the rest.
-_DUBLIN_CORE = re.compile(rb"<dc:(?!creator\b)")
-# C1 controls, raw or as references: feedparser reads them as the Windows-1252 characters meant.
-_C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]|&#(?:12[89]|1[3-5][0-9]);|&#[xX]0*[89][0-9a-fA-F];")
-# What _xml_entry, _xml_image and _at_a_limit read: feedparser-rs builds each value on access, and a
-# whole `dict(entry)` (some 70 keys) cost more than its parse.
-_ENTRY_KEYS = (
-    "id", "link", "links", "title", "title_detail", "summary_detail", "content", "tags",
-    "published_parsed", "updated_parsed", "media_content", "media_thumbnail", "image", "enclosures",
-)  # fmt: skip
-# feedparser-rs's default ParserLimits on per-entry lists (feedparser has none).
-_RS_LIMITS = (("tags", 100), ("links", 50), ("content", 10), ("enclosures", 20))
-# Date elements besides pubDate (dc:date, atom:updated, dcterms:modified): feedparser reads them.
-_OTHER_DATES = re.compile(rb"<(?:\w+:)?(?:date|created|issued|modified|published|updated)\b")
-_RSS_ITEM = re.compile(rb"<item[\s>/]")
-# A title or description with a child element (not CDATA, not its own end tag): feedparser keeps the
-# markup as text, feedparser-rs drops it.
-_MARKUP_IN_TEXT = re.compile(
-    rb"<(title|description|summary|category)\b[^>]*(?<!/)>(?:[^<]++|<!\[CDATA\[.*?\]\]>)*+<(?!/\1>)", re.S
-)
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
@@ -121,7 +78,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         raise FeedParseError(url, "empty document")
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if start in (b"{", b"[") or ("json" in media_type and start != b"<"):
-        return _parse_json(body, url)
+        return parse_json_feed(body, url)
     headers = {"content-type": content_type or "application/xml", "content-location": url}
     try:
         info: dict[str, Any] = {}
@@ -138,7 +95,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         headers["content-type"] = "application/xml; charset=utf-8"
         if b"<content:encoded" in body:
             body = _drop_unread_bodies(body)
-        result = _fast_parse(body, url) if _fits_fast_path(body, root) else None
+        result = fast_parse(body, url) if fits_fast_path(body, root) else None
         if result is None:
             result = feedparser.parse(
                 io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
@@ -160,62 +117,6 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         raise FeedParseError(url, f"not a feed: {reason}")
     image = feed.get("image", {}).get("href") or feed.get("logo") or feed.get("icon")
     return ParsedFeed(title or None, feed.get("link") or None, entries, version or "xml", image or None)
-
-
-def _fits_fast_path(body: bytes, root: bytes) -> bool:
-    """Whether `body` (UTF-8, subset stripped) is the plain RSS 2.0 that feedparser-rs reads as feedparser.
-
-    Atom stays with feedparser: feedparser-rs types an Atom title without `type` as HTML (the spec
-    says text), and the type is what decides whether `A &lt;b&gt; B` keeps its `<b>`.
-    """
-    if feedparser_rs is None or root != b"rss" or not _RSS2_ROOT.search(body):
-        return False
-    if any(marker in body for marker in _FAST_PATH_MARKERS) or _C1_CONTROLS.search(body):
-        return False
-    if _OTHER_DATES.search(body) or _DUBLIN_CORE.search(body) or _ADDRESS_HOST.search(body):
-        return False
-    if body.count(b"<![CDATA[") != body.count(b"]]>"):
-        return False  # an unclosed CDATA would make each search below scan to the end: quadratic
-    return not _MARKUP_IN_TEXT.search(body)
-
-
-def _fast_parse(body: bytes, url: str) -> dict[str, Any] | None:
-    """feedparser-rs's reading of `body` in feedparser's shapes, or None when it must not be trusted."""
-    try:
-        result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=False)
-    except Exception:  # noqa: BLE001  # any surprise from the fast path: feedparser reads it instead
-        return None
-    entries = [{key: e.get(key) for key in _ENTRY_KEYS} for e in result.entries]
-    if result.bozo or not entries or len(entries) != len(_RSS_ITEM.findall(body)):
-        return None  # feedparser also reads what is ill-formed, and an item lost is a story lost
-    if any(map(_at_a_limit, entries)) or not all(":" in (e.get("id") or ":") for e in entries):
-        return None  # a list cut short; a relative permalink guid feedparser would resolve
-    if any(e.get("link") == "" or any(x.get("href") == "" for x in e.get("links") or ()) for e in entries):
-        return None  # a link feedparser-rs blanked (see _ADDRESS_HOST)
-    feed = dict(result.feed)
-    for item in (feed, *entries):  # links resolved against the feed's address, as feedparser does
-        if isinstance(item.get("link"), str):
-            item["link"] = feedparser.mixin.make_safe_absolute_uri(url, item["link"])
-        links = item.get("links") or ()
-        item["links"] = [
-            {**link, "href": feedparser.mixin.make_safe_absolute_uri(url, link.get("href") or "")}
-            for link in links
-        ]
-    for item in (feed, *entries):  # feedparser guesses HTML in an RSS title; feedparser-rs says HTML
-        title, detail = item.get("title"), item.get("title_detail")
-        if isinstance(title, str) and detail is not None:
-            item["title_detail"] = {"type": "text/html" if _looks_like_html(title) else "text/plain"}
-    for entry in entries:
-        entry["updated_parsed"] = None  # feedparser-rs copies pubDate here; feedparser leaves it unset
-        summary, content = entry.get("summary_detail"), entry.get("content") or ()
-        if summary is not None and any(c.get("value") == summary.get("value") for c in content):
-            entry["summary_detail"] = None  # feedparser-rs fills a missing description from the body
-    return {"version": result.version, "feed": feed, "entries": entries, "bozo": False}
-
-
-def _at_a_limit(entry: dict[str, Any]) -> bool:
-    """Whether feedparser-rs may have cut a list short at one of its default resource limits."""
-    return any(len(entry.get(key) or ()) >= limit for key, limit in _RS_LIMITS)
 
 
 def _drop_unread_bodies(body: bytes) -> bytes:
@@ -365,79 +266,3 @@ def _xml_image(e: dict[str, Any], links: list[dict[str, Any]]) -> str | None:
             return str(href)
     image = e.get("image")
     return str(image["href"]) if isinstance(image, dict) and image.get("href") else None
-
-
-def _parse_json(body: bytes, url: str) -> ParsedFeed:
-    """JSON Feed 1.0/1.1 (jsonfeed.org). Its title and summary are plain text; HTML is content_html."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError) as e:  # JSONDecodeError, bad UTF, too many digits, deep nesting
-        raise FeedParseError(url, f"malformed JSON: {str(e).splitlines()[0][:200]}") from e
-    if not isinstance(doc, dict):
-        raise FeedParseError(url, "not a JSON Feed: the top level is not an object")
-    version = _str(doc.get("version")) or ""
-    items = doc.get("items")
-    if not version.startswith("https://jsonfeed.org/version/") or not isinstance(items, list):
-        raise FeedParseError(url, "not a JSON Feed: no jsonfeed.org version or no items list")
-    home = _str(doc.get("home_page_url"))
-    entries = tuple(_json_entry(item, url) for item in items if isinstance(item, dict))
-    fmt = "json11" if version.rstrip("/").endswith("/1.1") else "json10"
-    image = _str(doc.get("icon")) or _str(doc.get("favicon"))
-    return ParsedFeed(
-        clean_headline(_str(doc.get("title")), False) or None,
-        urljoin(url, home) if home else None,
-        entries,
-        fmt,
-        urljoin(url, image) if image else None,
-    )
-
-
-def _str(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def _json_date(value: Any) -> datetime | None:
-    """RFC 3339 as aware UTC; a date without an offset is taken as UTC."""
-    text = _str(value)
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.upper())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _json_entry(item: dict[str, Any], url: str) -> RawEntry:
-    link = _str(item.get("url")) or _str(item.get("external_url"))
-    link = urljoin(url, link) if link else None
-    guid = item.get("id")
-    guid = str(guid).strip() if isinstance(guid, str | int) and not isinstance(guid, bool) else None
-    summary = _str(item.get("summary"))
-    content = None
-    if summary is None:
-        text = _str(item.get("content_text"))
-        content = _str(item.get("content_html")) or (html.escape(text, quote=False) if text else None)
-    tags: list[Any] = item["tags"] if isinstance(item.get("tags"), list) else []
-    categories = dict.fromkeys(filter(None, map(_str, tags)))
-    image = _str(item.get("image")) or _str(item.get("banner_image"))
-    attachments: list[Any] = item["attachments"] if isinstance(item.get("attachments"), list) else []
-    for attachment in attachments if image is None else ():
-        if isinstance(attachment, dict) and str(attachment.get("mime_type")).startswith("image/"):
-            image = _str(attachment.get("url"))
-            if image:
-                break
-    return RawEntry(
-        guid=guid or link,
-        link=link,
-        title=_str(item.get("title")),
-        title_is_html=False,
-        summary=html.escape(summary, quote=False) if summary else None,
-        content=content,
-        published=_json_date(item.get("date_published")),
-        updated=_json_date(item.get("date_modified")),
-        categories=tuple(categories),
-        image=urljoin(url, image) if image else None,
-    )

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 import bot.core.feedparse as feedparse
+import bot.core.feedparse_fast as feedparse_fast
 from bench.farm import make_feed
 from bot.core.errors import FeedParseError
 from bot.core.models import ParsedFeed
@@ -47,16 +48,16 @@ def parse(body: bytes, content_type: str | None) -> ParsedFeed | str:
 
 
 def test_fast_path_agrees_with_feedparser_on_its_corpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast_parse = feedparse._fast_parse
+    fast_parse = feedparse.fast_parse
     taken: list[str] = []
-    fits = feedparse._fits_fast_path
+    fits = feedparse.fits_fast_path
     disagreements: list[str] = []
     count = 0
     for name, body, content_type in documents():
         count += 1
-        monkeypatch.setattr(feedparse, "_fits_fast_path", lambda body, root: False)
+        monkeypatch.setattr(feedparse, "fits_fast_path", lambda body, root: False)
         expected = parse(body, content_type)
-        monkeypatch.setattr(feedparse, "_fits_fast_path", fits)
+        monkeypatch.setattr(feedparse, "fits_fast_path", fits)
         used: list[bool] = []
 
         def counting(body: bytes, url: str, used: list[bool] = used) -> dict[str, object] | None:
@@ -64,7 +65,7 @@ def test_fast_path_agrees_with_feedparser_on_its_corpus(monkeypatch: pytest.Monk
             used.append(result is not None)
             return result
 
-        monkeypatch.setattr(feedparse, "_fast_parse", counting)
+        monkeypatch.setattr(feedparse, "fast_parse", counting)
         got = parse(body, content_type)
         if any(used):
             taken.append(name)
@@ -113,7 +114,7 @@ def test_fast_path_agrees_with_feedparser_on_its_corpus(monkeypatch: pytest.Monk
 )
 def test_shapes_the_fast_path_leaves_to_feedparser(body: bytes) -> None:
     root = b"feed" if body.startswith(b"<feed") else b"rss"
-    assert not feedparse._fits_fast_path(body, root)
+    assert not feedparse.fits_fast_path(body, root)
 
 
 def test_plain_rss2_takes_the_fast_path_and_cdata_is_not_markup() -> None:
@@ -123,8 +124,8 @@ def test_plain_rss2_takes_the_fast_path_and_cdata_is_not_markup() -> None:
         b"<guid>https://s.example/1</guid><pubDate>Mon, 01 Jan 2024 00:00:00 GMT</pubDate>"
         b"</item></channel></rss>"
     )
-    assert feedparse._fits_fast_path(body, b"rss")
-    assert feedparse._fast_parse(body, "https://s.example/feed/") is not None
+    assert feedparse.fits_fast_path(body, b"rss")
+    assert feedparse.fast_parse(body, "https://s.example/feed/") is not None
 
 
 def test_fast_result_refused_when_an_item_is_missing_or_a_guid_is_relative() -> None:
@@ -132,19 +133,19 @@ def test_fast_result_refused_when_an_item_is_missing_or_a_guid_is_relative() -> 
         b'<rss version="2.0"><channel><title>S</title><item><title>a</title><guid>https://s/1</guid>'
         b"</item><image><item>odd</item></image></channel></rss>"
     )
-    assert feedparse._fast_parse(two_items_one_read, "https://s.example/feed/") is None
+    assert feedparse.fast_parse(two_items_one_read, "https://s.example/feed/") is None
     relative_guid = (
         b'<rss version="2.0"><channel><title>S</title><item><title>a</title><guid>/news/1</guid>'
         b"</item></channel></rss>"
     )
-    assert feedparse._fast_parse(relative_guid, "https://s.example/feed/") is None
+    assert feedparse.fast_parse(relative_guid, "https://s.example/feed/") is None
 
 
 def test_without_feedparser_rs_feedparser_reads_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     """A platform without a feedparser-rs wheel (musl) still parses every feed, the same way."""
     body = make_feed(1)
     with_fast_path = parse(body, "application/rss+xml")
-    assert feedparse._fits_fast_path(body, b"rss")
-    monkeypatch.setattr(feedparse, "feedparser_rs", None)
-    assert not feedparse._fits_fast_path(body, b"rss")
+    assert feedparse.fits_fast_path(body, b"rss")
+    monkeypatch.setattr(feedparse_fast, "feedparser_rs", None)
+    assert not feedparse.fits_fast_path(body, b"rss")
     assert parse(body, "application/rss+xml") == with_fast_path

@@ -195,7 +195,7 @@ def test_make_dek_against_headline(summary: str | None, headline: str, dek: str)
     assert make_dek(summary, headline) == dek
 
 
-def test_make_dek_long_html_matches_full_conversion() -> None:
+def test_make_dek_of_a_long_many_paragraph_summary_is_its_standfirst() -> None:
     figure = '<figure><img src="https://example.com/a.jpg" srcset="a 300w, b 768w" alt=""></figure>'
     html = "".join(f"<p>Paragraph {i} has a sentence. And another one here.</p>{figure}" for i in range(200))
     html += "<p>The post X appeared first on Y.</p>"
