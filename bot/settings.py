@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
     dm_max_age_hours: float = Field(default=24, gt=0, alias="DM_MAX_AGE_HOURS")
     # /addfeed from chat refuses loopback/private/link-local addresses unless this is true
     allow_private_feeds: bool = Field(default=False, alias="ALLOW_PRIVATE_FEEDS")
+
+    # the bot's own HTTP server (update pings, WebSub callbacks): host:port, empty = off
+    http_listen: str | None = Field(default=None, alias="HTTP_LISTEN")
+    # where the outside world reaches that server (https behind a reverse proxy); needed for push
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
 
     @field_validator("post_template")
     @classmethod
@@ -134,10 +140,42 @@ class Settings(BaseSettings):
             return value or None
         return value
 
+    @field_validator("http_listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_listen(value)
+        return value.strip()
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an absolute http(s) URL such as https://news.example.com/newsbot")
+        return value.rstrip("/")
+
     @property
     def token(self) -> str | None:
         """The bot token in clear, for the Telegram client only. Never log it."""
         return self.bot_token.get_secret_value() if self.bot_token else None
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`host:port` (IPv6 as `[::1]:8081`) to (host, port); ValueError with a one-line reason."""
+    host, sep, port_text = value.strip().rpartition(":")
+    if not sep or not host or not port_text.isdigit():
+        raise ValueError("must be host:port, e.g. 127.0.0.1:8081 or [::1]:8081")
+    port = int(port_text)
+    if port > 65535:
+        raise ValueError("the port must be 0..65535 (0 picks a free one)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, port
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

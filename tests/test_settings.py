@@ -67,6 +67,12 @@ def test_dotenv_file(tmp_path: Path) -> None:
         ("LOG_FORMAT", "xml"),
         ("LINK_PREVIEW", "huge"),
         ("POSTS_PER_MINUTE", "100"),
+        ("HTTP_LISTEN", "8081"),
+        ("HTTP_LISTEN", "127.0.0.1:http"),
+        ("HTTP_LISTEN", "0.0.0.0:70000"),
+        ("PUBLIC_URL", "news.example.com/bot"),
+        ("PUBLIC_URL", "ftp://news.example.com/"),
+        ("PUBLIC_URL", "https://news.example.com/?a=1"),
     ],
 )
 def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -120,3 +126,10 @@ def test_every_setting_is_documented() -> None:
         assert name, "every setting has an UPPER_SNAKE alias"
         assert f"{name}=" in example, f"{name} missing from .env.example"
         assert f"`{name}`" in readme, f"{name} missing from README.md"
+
+
+def test_http_settings_are_read_and_tidied() -> None:
+    settings = load_settings(None, HTTP_LISTEN=" [::1]:0 ", PUBLIC_URL="https://news.example.com/bot/")
+    assert (settings.http_listen, settings.public_url) == ("[::1]:0", "https://news.example.com/bot")
+    off = load_settings(None, HTTP_LISTEN="", PUBLIC_URL="")
+    assert (off.http_listen, off.public_url) == (None, None)

@@ -17,6 +17,8 @@ from bot.core.errors import ConfigError
 from bot.edges.handlers import Handlers
 from bot.edges.handlers_admin import register_admin_handlers
 from bot.edges.handlers_reader import register_reader_handlers
+from bot.edges.http_pings import ping_routes
+from bot.edges.http_server import HttpServer
 from bot.edges.runtime import BackgroundTask, Runtime, open_runtime
 from bot.settings import Settings
 
@@ -137,10 +139,25 @@ async def _finish(tasks: list[asyncio.Task[None]], grace: float = 5.0) -> None:
     await asyncio.gather(*pending, return_exceptions=True)
 
 
+def build_http_server(runtime: Runtime) -> HttpServer | None:
+    """The bot's HTTP server with every capability's routes, when HTTP_LISTEN is set."""
+    settings = runtime.settings
+    if not settings.http_listen:
+        return None
+    # pushed feed bodies may be as large as fetched ones; each route caps its own body below that
+    server = HttpServer(settings.http_listen, max_body=settings.max_feed_bytes + 64 * 1024)
+    if runtime.pings is not None:
+        server.add_routes(ping_routes(runtime.pings))
+    return server
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the bot until `stop` is set: polling, background services, then a clean shutdown."""
     runtime = await open_runtime(settings)
+    http = build_http_server(runtime)
     try:
+        if http is not None:
+            await http.start()  # a busy port stops start-up here, before Telegram is called
         app = build_application(runtime)
         if not await _connect(app, settings, stop):
             return
@@ -167,5 +184,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             with contextlib.suppress(TelegramError):
                 await app.shutdown()
     finally:
+        if http is not None:
+            await http.stop()
         await runtime.close()
         log.info("bot_stopped")

@@ -8,8 +8,9 @@ reads and writes (one writer at a time, `busy_timeout` on every connection).
 
 The child is forked from multiprocessing's forkserver (no thread state of the bot is inherited), opens
 its own connection to the same database file and builds the same IngestService as `newsbot ingest`.
-A pipe carries two one-byte messages: child -> bot "q" (posts or DMs were queued: wake the publisher
-and the fan-out), bot -> child "w" (a feed was added: run a cycle now). The bot closing its end is
+A pipe carries short messages: child -> bot "q" (posts or DMs were queued: wake the publisher and the
+fan-out), bot -> child "w" (a feed was added: run a cycle now) and "f<id>" (a ping said feed <id>
+changed: read it now, beside any running cycle). The bot closing its end is
 the child's signal to stop; a child that dies is reported and started again by the bot's supervisor.
 A database in memory cannot be shared, so with DATABASE_PATH=:memory: the loop stays in the bot.
 """
@@ -34,7 +35,7 @@ from bot.settings import Settings
 log = structlog.get_logger(__name__)
 
 NICENESS = 10  # the parse workers the child starts add their own on top
-QUEUED, WAKE = b"q", b"w"
+QUEUED, WAKE, FETCH = b"q", b"w", b"f"
 STOP_GRACE = 3.0  # seconds the child gets to finish after the bot closes the pipe
 # Builds the child's IngestService on its own database connection; returns it and its closer. A
 # module-level function (pickled by name), from the composition root.
@@ -54,9 +55,16 @@ class IngestProcess:
 
     def wake(self) -> None:
         """Ask the child for a cycle now (a feed was added); a child not running starts with one anyway."""
+        self._send(WAKE)
+
+    def fetch(self, feed_id: int) -> None:
+        """Ask the child to read one feed now (`IngestService.fetch_soon` there)."""
+        self._send(FETCH + str(feed_id).encode())
+
+    def _send(self, message: bytes) -> None:
         if self._conn is not None:
             with contextlib.suppress(OSError):
-                self._conn.send_bytes(WAKE)
+                self._conn.send_bytes(message)
 
     async def loop(self, bot: Any, stop: asyncio.Event) -> None:
         context = multiprocessing.get_context("forkserver")
@@ -136,10 +144,14 @@ async def _child_loop(settings: Settings, conn: Connection, open_ingest: OpenIng
 
         def on_message() -> None:
             try:
-                if conn.recv_bytes() == WAKE:
-                    ingest.wake()
+                message = conn.recv_bytes()
             except (EOFError, OSError):
                 stop.set()
+                return
+            if message == WAKE:
+                ingest.wake()
+            elif message.startswith(FETCH) and message[1:].isdigit():
+                ingest.fetch_soon(int(message[1:]))
 
         ingest.on_queued.append(queued)
         loop = asyncio.get_running_loop()

@@ -30,6 +30,7 @@ from bot.services.fanout import Fanout
 from bot.services.feed_reader import FeedReader, ReaderConfig
 from bot.services.ingest import IngestService
 from bot.services.ingest_ports import IngestConfig
+from bot.services.pings import PingService
 from bot.services.publisher import Publisher, PublisherConfig
 from bot.settings import Settings
 
@@ -54,6 +55,7 @@ class Runtime:
     publisher: Publisher | None = None  # the channel outbox: pause/resume/stats for admin commands
     fanout: Fanout | None = None  # subscription DMs; `wake()` after queueing some
     ingest: IngestService | None = None  # feeds -> articles: cycles, feeds add/remove, preview
+    pings: PingService | None = None  # update pings -> "read this feed now" (served by bot.edges.http_pings)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
     read_db: Database | None = None
@@ -171,11 +173,13 @@ async def open_runtime(settings: Settings) -> Runtime:
         runtime.fanout = build_fanout(runtime)
         runtime.background.append(("fanout", runtime.fanout.loop))
         runtime.ingest = build_ingest(runtime)
+        runtime.pings = PingService(runtime.feeds, runtime.ingest.fetch_soon)
         if runtime.read_db is None:  # a database in memory cannot be shared with another process
             runtime.background.append(("ingest", runtime.ingest.loop))
         else:  # cycles run in a niced child process; this IngestService serves admin commands
             child = IngestProcess(settings, open_child_ingest, on_queued=list(runtime.ingest.on_queued))
             runtime.ingest.on_wake.append(child.wake)
+            runtime.ingest.on_fetch.append(child.fetch)
             runtime.background.append(("ingest", child.loop))
     except BaseException:
         await runtime.close()

@@ -72,7 +72,11 @@ class IngestService:
         self.catalog = FeedCatalog(feeds, seeds, reader, config.configured_feeds)
         self.on_queued: list[Callable[[], object]] = []  # woken when posts or DMs were queued
         self.on_wake: list[Callable[[], object]] = []  # told of `wake` (a loop running elsewhere)
+        self.on_fetch: list[Callable[[int], object]] = []  # told of `fetch_soon` (likewise)
         self._wake = asyncio.Event()
+        self._serving = False  # True while `loop` runs here: `fetch_soon` then reads the feed itself
+        self._in_flight: dict[int, asyncio.Event] = {}  # feed id -> set when its current read ends
+        self._reads: dict[int, asyncio.Task[None]] = {}  # feed id -> its `fetch_soon` read
 
     # -- the cycle --------------------------------------------------------------------------------------
 
@@ -88,7 +92,7 @@ class IngestService:
 
         async def worker() -> None:
             for feed in queue:
-                result = await self._ingest_feed(feed, now, matchers)
+                result = await self._tracked(feed, now, matchers)
                 results.append(result)
                 pending.append(result.outcome)
                 if len(pending) >= self.config.flush_every:
@@ -129,6 +133,16 @@ class IngestService:
             await self.feeds.record_outcomes(batch)
         except NewsbotError as exc:
             log.error("fetch_outcomes_not_recorded", feeds=len(batch), error=str(exc))
+
+    async def _tracked(self, feed: Feed, now: datetime, matchers: Sequence[TopicMatcher]) -> _FeedResult:
+        """`_ingest_feed`, marked in flight so a `fetch_soon` of the same feed waits for it to end."""
+        done = self._in_flight[feed.id] = asyncio.Event()
+        try:
+            return await self._ingest_feed(feed, now, matchers)
+        finally:
+            done.set()
+            if self._in_flight.get(feed.id) is done:
+                del self._in_flight[feed.id]
 
     async def _ingest_feed(self, feed: Feed, now: datetime, matchers: Sequence[TopicMatcher]) -> _FeedResult:
         started = time.perf_counter()
@@ -254,9 +268,50 @@ class IngestService:
         for callback in self.on_wake:
             callback()
 
+    def fetch_soon(self, feed_id: int) -> None:
+        """Read this feed now, beside any running cycle (a ping or a push said it changed). A read of it
+        already in flight is waited for first (it may have fetched the feed before the change); a second
+        request while one is pending is the same request."""
+        for callback in self.on_fetch:
+            callback(feed_id)
+        if not self._serving:
+            return
+        pending = self._reads.get(feed_id)
+        if pending is not None and not pending.done():
+            return
+        self._reads[feed_id] = asyncio.create_task(self._read_now(feed_id), name=f"fetch_soon:{feed_id}")
+
+    async def _read_now(self, feed_id: int) -> None:
+        try:
+            if (running := self._in_flight.get(feed_id)) is not None:
+                await running.wait()
+            feed = await self.feeds.get(feed_id)
+            if feed is None or not feed.enabled:
+                return
+            matchers = await self.topics.matchers()
+            result = await self._tracked(feed, utcnow(), matchers)
+            await self._record([result.outcome])
+        except NewsbotError as exc:
+            log.error("fetch_soon_failed", feed_id=feed_id, error=str(exc))
+        except Exception as exc:  # nothing here may stop the loop
+            log.exception("fetch_soon_failed", feed_id=feed_id, error=repr(exc))
+        finally:
+            self._reads.pop(feed_id, None)
+
     async def loop(self, bot: Any, stop: asyncio.Event) -> None:
         """Run cycles until `stop`: sleep until the next feed is due (at most the poll interval)."""
         await self.catalog.ensure_configured_feeds()
+        self._serving = True
+        try:
+            await self._cycles(stop)
+        finally:
+            self._serving = False
+            reads = list(self._reads.values())
+            for read in reads:
+                read.cancel()
+            await asyncio.gather(*reads, return_exceptions=True)
+
+    async def _cycles(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()  # a feed added while the cycle runs wakes the next sleep at once
             cycle = asyncio.create_task(self._guarded_cycle())
