@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.errors import ConfigError
@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     per_host_concurrency: int = Field(default=4, ge=1, le=64, alias="PER_HOST_CONCURRENCY")
     # processes parsing feeds off the event loop; 0 = one per CPU
     parse_workers: int = Field(default=0, ge=0, le=64, alias="PARSE_WORKERS")
+    # adaptive: each feed read at its own pace between MIN and MAX, within the fixed schedule's requests
+    poll_schedule: Literal["adaptive", "fixed"] = Field(default="adaptive", alias="POLL_SCHEDULE")
+    min_poll_interval_seconds: int = Field(default=60, ge=10, le=86_400, alias="MIN_POLL_INTERVAL_SECONDS")
+    max_poll_interval_seconds: int = Field(
+        default=3600, ge=10, le=7 * 86_400, alias="MAX_POLL_INTERVAL_SECONDS"
+    )
 
     # publishing
     post_template: str = Field(default=DEFAULT_TEMPLATE, alias="POST_TEMPLATE")
@@ -85,6 +91,19 @@ class Settings(BaseSettings):
     @classmethod
     def _inflight(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("poll_schedule", mode="before")
+    @classmethod
+    def _poll_schedule(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("max_poll_interval_seconds")
+    @classmethod
+    def _poll_bounds(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_poll_interval_seconds")
+        if low is not None and value < low:
+            raise ValueError(f"must be at least MIN_POLL_INTERVAL_SECONDS ({low})")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

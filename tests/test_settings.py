@@ -67,6 +67,9 @@ def test_dotenv_file(tmp_path: Path) -> None:
         ("LOG_FORMAT", "xml"),
         ("LINK_PREVIEW", "huge"),
         ("POSTS_PER_MINUTE", "100"),
+        ("POLL_SCHEDULE", "sometimes"),
+        ("MIN_POLL_INTERVAL_SECONDS", "5"),
+        ("MAX_POLL_INTERVAL_SECONDS", "30"),  # below the default minimum, 60
         ("HTTP_LISTEN", "8081"),
         ("HTTP_LISTEN", "127.0.0.1:http"),
         ("HTTP_LISTEN", "0.0.0.0:70000"),
@@ -82,6 +85,27 @@ def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str,
     message = str(info.value)
     assert message.startswith(f"invalid setting {name}:")
     assert "\n" not in message
+
+
+def test_poll_schedule_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings(None)
+    assert (s.poll_schedule, s.min_poll_interval_seconds, s.max_poll_interval_seconds) == (
+        "adaptive",
+        60,
+        3600,
+    )
+    monkeypatch.setenv("POLL_SCHEDULE", " Fixed ")
+    monkeypatch.setenv("MIN_POLL_INTERVAL_SECONDS", "10")
+    monkeypatch.setenv("MAX_POLL_INTERVAL_SECONDS", "10")
+    s = load_settings(None)
+    assert (s.poll_schedule, s.min_poll_interval_seconds, s.max_poll_interval_seconds) == ("fixed", 10, 10)
+    monkeypatch.setenv("MIN_POLL_INTERVAL_SECONDS", "600")
+    monkeypatch.setenv("MAX_POLL_INTERVAL_SECONDS", "300")
+    with pytest.raises(ConfigError) as info:
+        load_settings(None)
+    assert str(info.value) == (
+        "invalid setting MAX_POLL_INTERVAL_SECONDS: must be at least MIN_POLL_INTERVAL_SECONDS (600)"
+    )
 
 
 def test_cli_bad_setting_is_one_line_no_traceback(tmp_path: Path) -> None:

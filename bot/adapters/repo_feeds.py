@@ -1,4 +1,4 @@
-"""SQL for the feeds table: subscriptions, fetch state, errors and schedule. Rows leave as `Feed`."""
+"""SQL for the feeds table: subscriptions, fetch state, errors, schedule and pace. Rows leave as `Feed`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import datetime
 
 from bot.adapters.db import Database
 from bot.core.errors import DuplicateFeedError
-from bot.core.models import Feed, FetchOutcome
+from bot.core.models import Feed, FetchOutcome, Pace
 from bot.core.timeutil import from_epoch, to_epoch
 
 _COLUMNS = (
     "id, url, title, enabled, etag, last_modified, last_fetched_at, next_fetch_at, error_count, "
-    "last_error, synced, site_url"
+    "last_error, synced, site_url, pace_gap, pace_last, poll_interval"
 )
 
 
@@ -30,6 +30,8 @@ def _row_to_feed(row: sqlite3.Row) -> Feed:
         last_error=row["last_error"],
         synced=bool(row["synced"]),
         site_url=row["site_url"],
+        pace=Pace(row["pace_gap"], from_epoch(row["pace_last"])),
+        poll_interval=row["poll_interval"],
     )
 
 
@@ -86,7 +88,8 @@ class FeedRepo:
 
     async def set_enabled(self, feed_id: int, enabled: bool) -> bool:
         changed = await self.db.execute_write(
-            "UPDATE feeds SET enabled = ?, next_fetch_at = 0, error_count = 0 WHERE id = ?",
+            "UPDATE feeds SET enabled = ?, next_fetch_at = 0, error_count = 0, poll_interval = NULL"
+            " WHERE id = ?",
             (int(enabled), feed_id),
         )
         return changed > 0
@@ -108,13 +111,18 @@ class FeedRepo:
                     "err": o.error,
                     "synced": int(o.synced),
                     "enabled": 0 if o.disable else 1,
+                    "gap": o.pace.gap if o.pace else None,
+                    "last": to_epoch(o.pace.last) if o.pace and o.pace.last else None,
+                    "interval": o.poll_interval,
                 }
                 if o.ok:
                     await conn.execute(
                         "UPDATE feeds SET last_fetched_at = :now, next_fetch_at = :next, error_count = 0,"
                         " last_error = NULL, etag = COALESCE(:etag, etag),"
                         " last_modified = COALESCE(:lm, last_modified), title = COALESCE(:title, title),"
-                        " site_url = COALESCE(:site, site_url), synced = MAX(synced, :synced)"
+                        " site_url = COALESCE(:site, site_url), synced = MAX(synced, :synced),"
+                        " pace_gap = COALESCE(:gap, pace_gap), pace_last = COALESCE(:last, pace_last),"
+                        " poll_interval = COALESCE(:interval, poll_interval)"
                         " WHERE id = :id",
                         params,
                     )

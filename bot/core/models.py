@@ -49,6 +49,15 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Pace:
+    """How often a feed publishes (see bot/core/pace.py): the estimated mean seconds between its entries,
+    and when the newest entry counted appeared; None while not known."""
+
+    gap: float | None = None
+    last: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
     """A stored feed subscription and its fetch state."""
 
@@ -64,6 +73,8 @@ class Feed:
     last_error: str | None = None
     synced: bool = False  # True once the first sync has happened
     site_url: str | None = None
+    pace: Pace = Pace()
+    poll_interval: float | None = None  # seconds between reads, as last chosen; None = not chosen yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +121,5 @@ class FetchOutcome:
     new_url: str | None = None  # permanent redirect
     disable: bool = False  # 410 Gone
     synced: bool = False
+    pace: Pace | None = None  # after a success: the feed's pace and the interval chosen from it
+    poll_interval: float | None = None

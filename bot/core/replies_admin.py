@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.core.models import Feed, Topic
 from bot.core.replies import esc, fit, shorten
+from bot.core.schedule import reading
 from bot.core.timeutil import humanize_age
 
 
@@ -60,6 +61,7 @@ def _feed_line(feed: Feed, count: int, now: datetime) -> str:
     else:
         state.append("not fetched yet")
     state.append(f"{count} article(s)")
+    state.append(reading(feed))
     parts.append(" · ".join(state))
     if feed.last_error:
         parts.append(f"⚠ {esc(shorten(feed.last_error, 160))} (failed {feed.error_count}×)")
@@ -67,7 +69,7 @@ def _feed_line(feed: Feed, count: int, now: datetime) -> str:
 
 
 def feeds_reply(feeds: Sequence[Feed], counts: Mapping[int, int], now: datetime) -> str:
-    """Every feed with its last fetch, error and article count; failing feeds first."""
+    """Every feed with its last fetch, article count, mode and interval, and error; failing feeds first."""
     if not feeds:
         return "No feeds yet. Add one with /addfeed &lt;url&gt;."
     ordered = sorted(feeds, key=lambda f: (not f.last_error, f.id))

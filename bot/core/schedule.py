@@ -1,10 +1,11 @@
 """Pure fetch-scheduling decisions: is a feed due, when to fetch it next (jitter, backoff, server floors).
 
 The ingest service asks these questions and does the I/O; HTTP header values arrive here as strings and
-leave as seconds, so this module never sees an HTTP client.
+leave as seconds, so this module never sees an HTTP client. How long a feed's own interval is (the fixed
+`interval`, or under the adaptive schedule one chosen from the feed's pace) is `pace.py`'s decision.
 
 Rules, in order:
-- a healthy feed is fetched again after `interval` ± 10% jitter; the jitter is drawn from a generator
+- a healthy feed is fetched again after its interval ± 10% jitter; the jitter is drawn from a generator
   seeded with the feed id and the fetch time, so tests are deterministic and feeds drift apart;
 - after the n-th consecutive failure the wait is `interval · 2^n`, capped at `max_backoff` (6 h by
   default) but never shorter than `interval`;
@@ -19,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
 from bot.core.models import Feed
 from bot.core.timeutil import to_epoch
@@ -35,10 +37,44 @@ _NO_CACHE_RE = re.compile(r"(?:^|[,\s])(?:no-cache|no-store)(?:$|[,\s=])", re.I)
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """How often feeds are read: the base interval and the backoff cap."""
+    """How often feeds are read: the base interval (POLL_INTERVAL_SECONDS) and the backoff cap; with the
+    adaptive mode, each feed's own interval between `min_interval` and `max_interval` (see pace.py)."""
 
     interval: timedelta
     max_backoff: timedelta = MAX_BACKOFF
+    mode: Literal["adaptive", "fixed"] = "fixed"
+    min_interval: timedelta = timedelta(seconds=60)
+    max_interval: timedelta = timedelta(hours=1)
+
+    @property
+    def adaptive(self) -> bool:
+        return self.mode == "adaptive"
+
+
+def feed_mode(feed: Feed) -> str:
+    """How new stories reach the bot from this feed: "polled" (push and pings will add their words here)."""
+    del feed  # every feed is polled today
+    return "polled"
+
+
+def reading(feed: Feed) -> str:
+    """The mode and the interval, for /feeds and `newsbot feeds list`: "polled every 4 min"."""
+    mode = feed_mode(feed)
+    return f"{mode} every {span_text(feed.poll_interval)}" if feed.poll_interval else mode
+
+
+def span_text(seconds: float) -> str:
+    """A wait in words: "45 s", "4 min", "1 h 30 min", "2 d"."""
+    whole = round(seconds)
+    if whole < 120:
+        return f"{whole} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{round(hours / 24)} d"
 
 
 def is_due(feed: Feed, now: datetime) -> bool:
@@ -68,9 +104,12 @@ def next_fetch_at(
     failures: int = 0,
     retry_after: float | None = None,
     max_age: float | None = None,
+    interval: float | None = None,
 ) -> datetime:
-    """When to fetch the feed next, given its consecutive failures (0 after a success) and server hints."""
-    wait = jittered(backoff(schedule.interval, failures, schedule.max_backoff), feed_id, now)
+    """When to fetch the feed next, given its consecutive failures (0 after a success) and server hints;
+    `interval` (seconds) is the feed's own, from pace.py, else the schedule's."""
+    base = schedule.interval if interval is None else timedelta(seconds=interval)
+    wait = jittered(backoff(base, failures, schedule.max_backoff), feed_id, now)
     if retry_after is not None and retry_after > 0:
         wait = max(wait, min(timedelta(seconds=retry_after), RETRY_AFTER_CAP))
     if max_age is not None and max_age > 0:

@@ -16,6 +16,7 @@ from bot.adapters.fetcher import Fetcher
 from bot.adapters.parse_pool import ParsePool
 from bot.core.errors import NewsbotError
 from bot.core.models import Article, Feed
+from bot.core.schedule import reading
 from bot.core.timeutil import humanize_age, utcnow
 from bot.edges.cli_runner import wait_for_signal
 from bot.services.feed_reader import FeedReader, ReaderConfig
@@ -43,7 +44,8 @@ def _feed_line(feed: Feed) -> str:
     fetched = (
         humanize_age((utcnow() - feed.last_fetched_at).total_seconds()) if feed.last_fetched_at else "never"
     )
-    line = f"{feed.id:>4}  {state}  {feed.url}  [{feed.title or 'untitled'}; fetched {fetched}]"
+    title = feed.title or "untitled"
+    line = f"{feed.id:>4}  {state}  {feed.url}  [{title}; fetched {fetched}; {reading(feed)}]"
     if feed.last_error:
         line += f"  error ({feed.error_count}x): {feed.last_error}"
     return line
@@ -138,7 +140,7 @@ def add_feed_parsers(sub: Any) -> None:
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     add = feeds_sub.add_parser("add", help="add a feed by its URL or a site page that links it")
     add.add_argument("url")
-    feeds_sub.add_parser("list", help="every feed with its state and last error")
+    feeds_sub.add_parser("list", help="every feed with its state, interval and last error")
     remove = feeds_sub.add_parser("remove", help="remove a feed and its articles")
     remove.add_argument("ref", metavar="ID|URL")
 

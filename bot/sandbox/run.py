@@ -63,6 +63,8 @@ def sandbox_settings(
             "admin_ids": [ADMIN.user_id],
             "feeds": [f"{site}/{pub.key}/{pub.feed_path}" for pub in PUBLICATIONS],
             "poll_interval_seconds": poll_interval,
+            # the sample sites publish every few seconds: let the adaptive schedule keep up with them
+            "min_poll_interval_seconds": min(base.min_poll_interval_seconds, poll_interval),
             "backfill_max_posts": max(base.backfill_max_posts, SANDBOX_BACKFILL),
             "database_path": db_path,
         }

@@ -25,6 +25,7 @@ from bot.core.digest import FeedDigest
 from bot.core.errors import FeedParseError, FetchError, NewsbotError
 from bot.core.fetching import FetchResult, ThrottledError
 from bot.core.models import Feed, FetchOutcome
+from bot.core.pace import PollBudget, observe, standing_interval
 from bot.core.policy import PostPolicy
 from bot.core.schedule import next_fetch_at, seconds_until
 from bot.core.timeutil import utcnow
@@ -77,6 +78,7 @@ class IngestService:
         self._serving = False  # True while `loop` runs here: `fetch_soon` then reads the feed itself
         self._in_flight: dict[int, asyncio.Event] = {}  # feed id -> set when its current read ends
         self._reads: dict[int, asyncio.Task[None]] = {}  # feed id -> its `fetch_soon` read
+        self._budget: PollBudget | None = None  # the adaptive schedule's ledger, during a cycle
 
     # -- the cycle --------------------------------------------------------------------------------------
 
@@ -86,6 +88,8 @@ class IngestService:
         now = now or utcnow()
         feeds = await self.feeds.due(now) if only_due else await self.feeds.all(enabled_only=True)
         matchers = await self.topics.matchers() if feeds else []
+        if feeds and self.config.schedule.adaptive:  # every enabled feed's interval, for the budget
+            self._budget = PollBudget(self.config.schedule, await self.feeds.all(enabled_only=True), now)
         queue = iter(feeds)  # shared by the workers: each takes the next feed when it is free
         pending: list[FetchOutcome] = []
         results: list[_FeedResult] = []
@@ -101,6 +105,7 @@ class IngestService:
         try:
             await asyncio.gather(*(worker() for _ in range(min(self.config.in_flight, len(feeds)))))
         finally:
+            self._budget = None
             await self._record(pending)
         summary = CycleSummary(
             feeds_fetched=len(feeds),
@@ -189,16 +194,24 @@ class IngestService:
             updated=stored.updated,
             queued=stored.queued,
         )
-        outcome = self._succeeded(feed, now, fetched, digest)
+        outcome = self._succeeded(feed, now, fetched, digest, new=stored.new)
         return _FeedResult(outcome, "200", new=stored.new, updated=stored.updated)
 
     def _succeeded(
-        self, feed: Feed, now: datetime, fetched: FetchResult, digest: FeedDigest | None
+        self, feed: Feed, now: datetime, fetched: FetchResult, digest: FeedDigest | None, *, new: int = 0
     ) -> FetchOutcome:
+        dates = [a.published for a in digest.articles] if digest else None
+        pace = observe(feed.pace, now, dates=dates, new=new)
+        if self._budget is not None:
+            interval = self._budget.interval(feed.id, pace, now)
+        else:  # fixed, or a read outside a cycle (a ping's): the feed keeps its interval
+            interval = standing_interval(feed, self.config.schedule)
         return FetchOutcome(
             feed_id=feed.id,
             now=now,
-            next_fetch_at=next_fetch_at(feed.id, now, self.config.schedule, max_age=fetched.max_age),
+            next_fetch_at=next_fetch_at(
+                feed.id, now, self.config.schedule, max_age=fetched.max_age, interval=interval
+            ),
             ok=True,
             etag=fetched.etag,
             last_modified=fetched.last_modified,
@@ -206,6 +219,8 @@ class IngestService:
             site_url=digest.site_url if digest else None,
             new_url=fetched.moved_to,
             synced=digest is not None or feed.synced,
+            pace=pace,
+            poll_interval=interval,
         )
 
     def _failed(
@@ -223,7 +238,12 @@ class IngestService:
         when = now
         if new_url is None:
             when = next_fetch_at(
-                feed.id, now, self.config.schedule, failures=failures, retry_after=retry_after
+                feed.id,
+                now,
+                self.config.schedule,
+                failures=failures,
+                retry_after=retry_after,
+                interval=standing_interval(feed, self.config.schedule),
             )
         if disable:
             reason = f"{reason}; feed disabled"

@@ -80,7 +80,12 @@ class IngestConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestConfig:
         return cls(
-            schedule=Schedule(interval=timedelta(seconds=settings.poll_interval_seconds)),
+            schedule=Schedule(
+                interval=timedelta(seconds=settings.poll_interval_seconds),
+                mode=settings.poll_schedule,
+                min_interval=timedelta(seconds=settings.min_poll_interval_seconds),
+                max_interval=timedelta(seconds=settings.max_poll_interval_seconds),
+            ),
             channel_id=settings.channel_id,
             poll_interval=float(settings.poll_interval_seconds),
             configured_feeds=tuple(settings.feeds),

@@ -120,12 +120,20 @@ def test_unknown_topic_always_answers() -> None:
 
 
 def test_feeds_reply_and_status_extra() -> None:
-    ok = Feed(1, "https://a.example/feed", "A & B", True, last_fetched_at=NOW - timedelta(minutes=5))
+    ok = Feed(
+        1,
+        "https://a.example/feed",
+        "A & B",
+        True,
+        last_fetched_at=NOW - timedelta(minutes=5),
+        poll_interval=240,
+    )
     bad = Feed(2, "https://b.example/rss", None, True, error_count=3, last_error="HTTP 503 <oops>")
     text, _ = shown(feeds_reply([ok, bad], {1: 40}, NOW))
     assert text.splitlines()[0] == "📡 Feeds: 2, 1 failing"
     assert text.index("#2") < text.index("#1")  # failing first
-    assert "fetched 5m ago · 40 article(s)" in text
+    assert "fetched 5m ago · 40 article(s) · polled every 4 min" in text
+    assert "not fetched yet · 0 article(s) · polled\n" in text  # no interval chosen yet
     assert "⚠ HTTP 503 <oops> (failed 3×)" in text
     extra, _ = shown(status_extra(posts_today=7, dm_counts={"queued": 2, "sent": 5}, failing=[bad]))
     assert "Channel posts today (UTC): 7" in extra

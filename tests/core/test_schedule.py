@@ -13,12 +13,15 @@ from bot.core.schedule import (
     RETRY_AFTER_CAP,
     Schedule,
     backoff,
+    feed_mode,
     is_due,
     jittered,
     next_fetch_at,
     parse_max_age,
     parse_retry_after,
+    reading,
     seconds_until,
+    span_text,
 )
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -71,6 +74,43 @@ def test_retry_after_and_max_age_are_floors_with_caps() -> None:
     # a short hint never makes us fetch sooner than the interval
     short = next_fetch_at(1, NOW, schedule, max_age=5, retry_after=1) - NOW
     assert short >= TWO_MIN * 0.9
+
+
+def test_a_feeds_own_interval_replaces_the_fixed_one() -> None:
+    schedule = Schedule(interval=TWO_MIN, mode="adaptive")
+    assert next_fetch_at(5, NOW, schedule, interval=None) == next_fetch_at(5, NOW, Schedule(interval=TWO_MIN))
+    own = next_fetch_at(5, NOW, schedule, interval=60) - NOW
+    assert timedelta(seconds=54) <= own <= timedelta(seconds=66)  # jitter stays, ±10%
+    assert own == jittered(timedelta(seconds=60), 5, NOW)
+    # backoff doubles the feed's own interval
+    failed = next_fetch_at(5, NOW, schedule, interval=60, failures=2) - NOW
+    assert timedelta(seconds=216) <= failed <= timedelta(seconds=264)
+
+
+def test_floors_apply_on_top_of_a_feeds_own_interval() -> None:
+    schedule = Schedule(interval=TWO_MIN, mode="adaptive")
+    assert next_fetch_at(1, NOW, schedule, interval=60, max_age=900) == NOW + timedelta(seconds=900)
+    assert next_fetch_at(1, NOW, schedule, interval=60, retry_after=600) == NOW + timedelta(seconds=600)
+    assert next_fetch_at(1, NOW, schedule, interval=600, max_age=86_400) == NOW + MAX_AGE_CAP
+    quiet = next_fetch_at(1, NOW, schedule, interval=3600, max_age=60) - NOW
+    assert quiet >= timedelta(seconds=3240)  # a short max-age never makes a quiet feed read sooner
+
+
+def test_mode_and_interval_for_people() -> None:
+    fresh = Feed(1, "http://x/f", None, True)
+    assert feed_mode(fresh) == "polled"
+    assert reading(fresh) == "polled"  # no interval chosen yet
+    assert reading(Feed(1, "http://x/f", None, True, poll_interval=61.3)) == "polled every 61 s"
+    assert reading(Feed(1, "http://x/f", None, True, poll_interval=120)) == "polled every 2 min"
+    assert [span_text(s) for s in (45, 119.4, 240, 3600, 5400, 7200, 3 * 86_400)] == [
+        "45 s",
+        "119 s",
+        "4 min",
+        "1 h",
+        "1 h 30 min",
+        "2 h",
+        "3 d",
+    ]
 
 
 def test_seconds_until() -> None:

@@ -94,7 +94,9 @@ async def test_ingest_once_prints_one_summary_line(tmp_path: Path, server: FeedS
     assert len(listed) == 2
     assert server.url("/wp.xml") in listed[0]
     assert "Harbour Town Gazette" in listed[0]
+    assert "; polled every 1 h]" in listed[0]  # adaptive: its newest entry is long past
     assert "HTTP 500 Internal Server Error" in listed[1]
+    assert "; polled]" in listed[1]  # never read: no interval yet
 
 
 async def test_preview_json_prints_the_exact_message(tmp_path: Path, server: FeedServer) -> None:

@@ -96,6 +96,7 @@ async def make_stack(
     feed_timeout: float = 30.0,
     page_budget: float = 10.0,
     policy: PostPolicy | None = None,
+    schedule: Schedule | None = None,
 ) -> Stack:
     db = await Database(tmp_path / "news.db").open()
     fetcher = Fetcher(
@@ -114,7 +115,7 @@ async def make_stack(
         reader=FeedReader(fetcher, pool, ingest_repo, ReaderConfig(page_budget=page_budget)),
         policy=policy or PostPolicy(),
         config=IngestConfig(
-            schedule=Schedule(interval=timedelta(seconds=interval)),
+            schedule=schedule or Schedule(interval=timedelta(seconds=interval)),
             channel_id=CHANNEL,
             poll_interval=interval,
             configured_feeds=configured,
