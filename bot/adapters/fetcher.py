@@ -244,6 +244,7 @@ class Fetcher:
                     max_age=parse_max_age(response.headers.get("Cache-Control")),
                     elapsed_ms=int((loop.time() - call.started) * 1000),
                     truncated=cut,
+                    link=response.headers.get("Link"),
                 )
         except httpx.ConnectTimeout as exc:
             raise FetchError(url, f"timed out connecting to {urlsplit(current).hostname}") from exc

@@ -51,6 +51,8 @@ class FeedDigest:
     format: str = ""
     feed_links: tuple[str, ...] = ()
     page: PageMeta | None = None
+    hubs: tuple[str, ...] = ()  # WebSub hubs the feed names, and its self URL (bot.core.websub)
+    self_url: str | None = None
 
 
 def source_name(title: str | None, url: str) -> str:
@@ -108,6 +110,8 @@ def digest_body(
         articles=tuple(articles),
         skipped=skipped,
         format=parsed.format,
+        hubs=parsed.hubs,
+        self_url=parsed.self_url,
     )
 
 

@@ -1,6 +1,8 @@
 """Feed bytes to ParsedFeed/RawEntry: feedparser (plain RSS 2.0: feedparser-rs), JSON Feed by hand.
 
 The fast path (feedparser-rs, whitelisted) is `bot.core.feedparse_fast`; JSON Feed is `bot.core.jsonfeed`.
+Both XML paths give the feed's links in feedparser's shape, from which its WebSub hubs and self URL are
+read (`<atom:link rel="hub|self">` in RSS, `<link rel="hub|self">` in Atom).
 
 Security: the bytes are untrusted. A DOCTYPE's internal subset (`<!DOCTYPE x [ ... ]>`: ENTITY and
 parameter-entity declarations, the stuff of billion-laughs, quadratic-blowup and external-entity
@@ -116,7 +118,25 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         reason = (str(problem).strip() or type(problem).__name__).splitlines()[0][:200]
         raise FeedParseError(url, f"not a feed: {reason}")
     image = feed.get("image", {}).get("href") or feed.get("logo") or feed.get("icon")
-    return ParsedFeed(title or None, feed.get("link") or None, entries, version or "xml", image or None)
+    hubs, self_url = _websub_links(feed.get("links") or [])
+    return ParsedFeed(
+        title or None, feed.get("link") or None, entries, version or "xml", image or None, hubs, self_url
+    )
+
+
+def _websub_links(links: list[Any]) -> tuple[tuple[str, ...], str | None]:
+    """The feed's own `rel="hub"` links (RSS `<atom:link>`, Atom `<link>`) and its first `rel="self"`."""
+    hubs: dict[str, None] = {}
+    self_url = None
+    for link in links:
+        href, rel = link.get("href"), link.get("rel")
+        if not isinstance(href, str) or not href.strip():
+            continue
+        if rel == "hub":
+            hubs.setdefault(href.strip())
+        elif rel == "self" and self_url is None:
+            self_url = href.strip()
+    return tuple(hubs), self_url
 
 
 def _drop_unread_bodies(body: bytes) -> bytes:

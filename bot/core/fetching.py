@@ -43,6 +43,7 @@ class FetchResult:
     max_age: float | None  # Cache-Control max-age, seconds
     elapsed_ms: int
     truncated: bool = False  # cut at the size cap (only when the caller asked for that)
+    link: str | None = None  # the Link header(s), comma-joined: where WebSub hubs are announced first
 
     @property
     def not_modified(self) -> bool:

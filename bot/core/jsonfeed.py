@@ -2,7 +2,8 @@
 
 feedparser reads no JSON Feed (FEEDS.md), and the format is small and documented: its `title` and
 `summary` are plain text (escaped here so the text cleaner gives them back unchanged), HTML is only in
-`content_html`; relative URLs resolve against the feed's own address. `bot.core.feedparse` routes a body
+`content_html`; relative URLs resolve against the feed's own address. Its WebSub hubs are `hubs` entries
+of type "WebSub" and its self URL is `feed_url`. `bot.core.feedparse` routes a body
 here when it starts like JSON or is served as JSON.
 """
 
@@ -37,13 +38,27 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     entries = tuple(_json_entry(item, url) for item in items if isinstance(item, dict))
     fmt = "json11" if version.rstrip("/").endswith("/1.1") else "json10"
     image = _str(doc.get("icon")) or _str(doc.get("favicon"))
+    self_url = _str(doc.get("feed_url"))
     return ParsedFeed(
         clean_headline(_str(doc.get("title")), False) or None,
         urljoin(url, home) if home else None,
         entries,
         fmt,
         urljoin(url, image) if image else None,
+        _hubs(doc.get("hubs"), url),
+        urljoin(url, self_url) if self_url else None,
     )
+
+
+def _hubs(value: Any, url: str) -> tuple[str, ...]:
+    """The feed's WebSub hubs: `hubs` entries of type WebSub (or its old name), not rssCloud."""
+    found: dict[str, None] = {}
+    for hub in value if isinstance(value, list) else ():
+        kind = _str(hub.get("type")) if isinstance(hub, dict) else None
+        address = _str(hub.get("url")) if isinstance(hub, dict) else None
+        if address and kind and kind.lower() in ("websub", "pubsubhubbub"):
+            found.setdefault(urljoin(url, address))
+    return tuple(found)
 
 
 def _str(value: Any) -> str | None:

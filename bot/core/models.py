@@ -31,6 +31,8 @@ class ParsedFeed:
     entries: tuple[RawEntry, ...]
     format: str  # "rss20", "atom10", "json11", ...
     image: str | None = None
+    hubs: tuple[str, ...] = ()  # WebSub hubs the document names (rel="hub"; JSON Feed `hubs`)
+    self_url: str | None = None  # its own URL as it states it (rel="self"; JSON Feed `feed_url`)
 
 
 @dataclass(frozen=True, slots=True)

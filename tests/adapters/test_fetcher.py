@@ -61,6 +61,14 @@ async def test_plain_get_sends_user_agent_and_returns_validators(
     assert "application/rss+xml" in seen["Accept"]
 
 
+async def test_the_link_header_is_kept_for_websub_discovery(server: FeedServer, fetcher: Fetcher) -> None:
+    link = '<https://hub.example/>; rel="hub", <https://news.example/feed/>; rel="self"'
+    server.route("/pushed", RSS, headers={"Link": link})
+    server.route("/plain", RSS)
+    assert (await fetcher.fetch(server.url("/pushed"))).link == link
+    assert (await fetcher.fetch(server.url("/plain"))).link is None
+
+
 async def test_conditional_get_returns_304_without_body(server: FeedServer, fetcher: Fetcher) -> None:
     server.route("/etag", RSS, etag='"v1"')
     server.route("/lm", RSS, last_modified="Wed, 01 May 2024 10:00:00 GMT")
