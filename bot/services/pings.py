@@ -21,13 +21,13 @@ import structlog
 
 from bot.core.models import Feed
 from bot.core.pings import ping_key
+from bot.services.quiet_log import QuietLog
 
 log = structlog.get_logger(__name__)
 
 COALESCE_SECONDS = 10.0
 INDEX_MAX_AGE = 30.0  # seconds the URL -> feeds index is trusted; a miss refreshes it sooner
 INDEX_MIN_AGE = 2.0  # ...but no more often than this, so a flood of unknown URLs costs no queries
-LOG_EVERY = 60.0  # seconds between two log lines of one kind of ignored ping
 
 
 class PingFeeds(Protocol):
@@ -38,24 +38,6 @@ class PingFeeds(Protocol):
 class PingOutcome:
     feeds: tuple[int, ...]  # the configured feeds the ping names
     fetching: tuple[int, ...]  # those handed to ingest now (the rest were read less than 10 s ago)
-
-
-class _Quiet:
-    """Logs an event's first occurrence, then at most once per LOG_EVERY with how many were suppressed."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def warning(self, event: str, **fields: object) -> None:
-        now = self._clock()
-        last = self._last.get(event)
-        if last is not None and now - last < LOG_EVERY:
-            self._suppressed[event] = self._suppressed.get(event, 0) + 1
-            return
-        self._last[event] = now
-        log.warning(event, suppressed=self._suppressed.pop(event, 0), **fields)
 
 
 class PingService:
@@ -75,7 +57,7 @@ class PingService:
         self._indexed_at: float | None = None
         self._last_fetch: dict[int, float] = {}
         self.last_ping: dict[int, float] = {}  # feed id -> clock time of its last ping (for /feeds)
-        self.quiet = _Quiet(clock)
+        self.quiet = QuietLog(clock, log)
 
     async def ping(self, urls: Sequence[str]) -> PingOutcome:
         """Hand each configured feed that `urls` name to ingest, unless it was handed on lately."""
