@@ -63,7 +63,16 @@ class Item:
 class Newsroom:
     """Items per publication, newest first; `publish_next` adds one, `revise_one` corrects a recent dek."""
 
-    def __init__(self, *, now: datetime, backfill: int = 6, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        now: datetime,
+        backfill: int = 6,
+        seed: int | None = None,
+        spacing: timedelta = timedelta(minutes=23),
+    ) -> None:
+        """`backfill` earlier items per publication, `spacing` apart (with up to 40% jitter): the sandbox
+        passes its own ticker's pace, so a schedule that learns pace from entry dates sees the real one."""
         self._rng = random.Random(seed)  # noqa: S311 - picks sample stories, nothing secret
         self._next_id = max(int(now.timestamp()) - _EPOCH_BASE, 1)  # later runs never reuse an id
         self._cursor = {pub.key: self._rng.randrange(len(stories_of(pub.key))) for pub in PUBLICATIONS}
@@ -73,8 +82,8 @@ class Newsroom:
         self.updated_at: dict[str, datetime] = {pub.key: now for pub in PUBLICATIONS}
         for pub in PUBLICATIONS:
             for age in range(backfill, 0, -1):
-                minutes = age * 23 + self._rng.randrange(0, 9)
-                self._add(pub.key, now - timedelta(minutes=minutes), now)
+                ago = spacing * (age + self._rng.uniform(0, 0.4))
+                self._add(pub.key, now - ago, now)
 
     def _add(self, key: str, published: datetime, now: datetime) -> Item:
         pool = stories_of(key)

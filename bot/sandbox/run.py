@@ -13,6 +13,7 @@ import errno
 import socket
 import sys
 import tempfile
+from datetime import timedelta
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,7 +123,9 @@ async def run_sandbox(
     keep_db = "database_path" in settings.model_fields_set
     with tempfile.TemporaryDirectory(prefix="newsbot-sandbox-") as tmp:
         db_path = settings.database_path if keep_db else Path(tmp) / "sandbox.db"
-        newsroom = Newsroom(now=utcnow())
+        # history at the ticker's pace (each publication gets every len(PUBLICATIONS)-th story)
+        pace = timedelta(seconds=options.feed_interval * len(PUBLICATIONS))
+        newsroom = Newsroom(now=utcnow(), spacing=pace)
         api = LocalBotAPI(SANDBOX_TOKEN, bot_username="newsbot_sandbox_bot", bot_first_name="Newsbot")
         _register_chats(api)
         controls = SandboxControls(
