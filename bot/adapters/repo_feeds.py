@@ -1,4 +1,5 @@
-"""SQL for the feeds table: subscriptions, fetch state, errors, schedule and pace. Rows leave as `Feed`."""
+"""SQL for the feeds table: subscriptions, fetch state, errors, schedule, pace and the WebSub hub each
+advertises (with its subscription's state, read from `websub`: `repo_websub.py`). Rows leave as `Feed`."""
 
 from __future__ import annotations
 
@@ -10,9 +11,17 @@ from bot.core.errors import DuplicateFeedError
 from bot.core.models import Feed, FetchOutcome, Pace
 from bot.core.timeutil import from_epoch, to_epoch
 
+# A feed's live WebSub subscription (at most one: a partial unique index), as a word and its last error.
+_PUSH = (
+    "(SELECT CASE WHEN w.state != 'verified' THEN w.state"
+    " WHEN w.expires_at > CAST(strftime('%s', 'now') AS INTEGER) THEN 'pushed' ELSE 'lapsed' END"
+    " FROM websub w WHERE w.feed_id = feeds.id AND w.state != 'unsubscribing') AS push,"
+    " (SELECT w.last_error FROM websub w WHERE w.feed_id = feeds.id AND w.state != 'unsubscribing')"
+    " AS push_error"
+)
 _COLUMNS = (
     "id, url, title, enabled, etag, last_modified, last_fetched_at, next_fetch_at, error_count, "
-    "last_error, synced, site_url, pace_gap, pace_last, poll_interval"
+    f"last_error, synced, site_url, pace_gap, pace_last, poll_interval, websub_hub, websub_topic, {_PUSH}"
 )
 
 
@@ -32,6 +41,10 @@ def _row_to_feed(row: sqlite3.Row) -> Feed:
         site_url=row["site_url"],
         pace=Pace(row["pace_gap"], from_epoch(row["pace_last"])),
         poll_interval=row["poll_interval"],
+        websub_hub=row["websub_hub"],
+        websub_topic=row["websub_topic"],
+        push=row["push"],
+        push_error=row["push_error"],
     )
 
 
@@ -114,6 +127,9 @@ class FeedRepo:
                     "gap": o.pace.gap if o.pace else None,
                     "last": to_epoch(o.pace.last) if o.pace and o.pace.last else None,
                     "interval": o.poll_interval,
+                    "wread": int(o.websub_read),
+                    "whub": o.websub_hub,
+                    "wtopic": o.websub_topic,
                 }
                 if o.ok:
                     await conn.execute(
@@ -122,7 +138,9 @@ class FeedRepo:
                         " last_modified = COALESCE(:lm, last_modified), title = COALESCE(:title, title),"
                         " site_url = COALESCE(:site, site_url), synced = MAX(synced, :synced),"
                         " pace_gap = COALESCE(:gap, pace_gap), pace_last = COALESCE(:last, pace_last),"
-                        " poll_interval = COALESCE(:interval, poll_interval)"
+                        " poll_interval = COALESCE(:interval, poll_interval),"
+                        " websub_hub = CASE WHEN :wread THEN :whub ELSE websub_hub END,"
+                        " websub_topic = CASE WHEN :wread THEN :wtopic ELSE websub_topic END"
                         " WHERE id = :id",
                         params,
                     )

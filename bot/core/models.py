@@ -77,6 +77,17 @@ class Feed:
     site_url: str | None = None
     pace: Pace = Pace()
     poll_interval: float | None = None  # seconds between reads, as last chosen; None = not chosen yet
+    websub_hub: str | None = None  # the WebSub hub and topic the feed advertised when last read in full
+    websub_topic: str | None = None
+    # its WebSub subscription: "pushed" (confirmed, in its lease), "requested", "denied", "failed",
+    # "lapsed" (the lease ran out unrenewed); None without one. `push_error` says why it is not pushed.
+    push: str | None = None
+    push_error: str | None = None
+
+    @property
+    def pushed(self) -> bool:
+        """A hub pushes this feed's changes: polling it only checks that the hub is not silent."""
+        return self.push == "pushed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +136,6 @@ class FetchOutcome:
     synced: bool = False
     pace: Pace | None = None  # after a success: the feed's pace and the interval chosen from it
     poll_interval: float | None = None
+    websub_read: bool = False  # the body was read: `websub_hub/topic` are what the feed advertises now
+    websub_hub: str | None = None
+    websub_topic: str | None = None

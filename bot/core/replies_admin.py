@@ -13,6 +13,7 @@ from bot.core.models import Feed, Topic
 from bot.core.replies import esc, fit, shorten
 from bot.core.schedule import reading
 from bot.core.timeutil import humanize_age
+from bot.core.websub_plan import push_note
 
 
 def refusal(command: str) -> str:
@@ -65,6 +66,8 @@ def _feed_line(feed: Feed, count: int, now: datetime) -> str:
     parts.append(" · ".join(state))
     if feed.last_error:
         parts.append(f"⚠ {esc(shorten(feed.last_error, 160))} (failed {feed.error_count}×)")
+    if note := push_note(feed.push, feed.push_error):
+        parts.append(f"📡 {esc(shorten(note, 160))}")
     return "\n".join(parts)
 
 

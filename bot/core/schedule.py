@@ -52,15 +52,19 @@ class Schedule:
 
 
 def feed_mode(feed: Feed) -> str:
-    """How new stories reach the bot from this feed: "polled" (push and pings will add their words here)."""
-    del feed  # every feed is polled today
-    return "polled"
+    """How new stories reach the bot from this feed: "pushed" (a WebSub hub confirmed a subscription) or
+    "polled" (pings will add their word here)."""
+    return "pushed" if feed.pushed else "polled"
 
 
 def reading(feed: Feed) -> str:
-    """The mode and the interval, for /feeds and `newsbot feeds list`: "polled every 4 min"."""
+    """The mode and the interval, for /feeds and `newsbot feeds list`: "polled every 4 min", "pushed,
+    polled every 1 h" (a pushed feed is still read, rarely)."""
     mode = feed_mode(feed)
-    return f"{mode} every {span_text(feed.poll_interval)}" if feed.poll_interval else mode
+    if not feed.poll_interval:
+        return mode
+    every = f"every {span_text(feed.poll_interval)}"
+    return f"pushed, polled {every}" if mode == "pushed" else f"{mode} {every}"
 
 
 def span_text(seconds: float) -> str:

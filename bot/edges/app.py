@@ -19,6 +19,7 @@ from bot.edges.handlers_admin import register_admin_handlers
 from bot.edges.handlers_reader import register_reader_handlers
 from bot.edges.http_pings import ping_routes
 from bot.edges.http_server import HttpServer
+from bot.edges.http_websub import websub_routes
 from bot.edges.runtime import BackgroundTask, Runtime, open_runtime
 from bot.settings import Settings
 
@@ -148,6 +149,8 @@ def build_http_server(runtime: Runtime) -> HttpServer | None:
     server = HttpServer(settings.http_listen, max_body=settings.max_feed_bytes + 64 * 1024)
     if runtime.pings is not None:
         server.add_routes(ping_routes(runtime.pings))
+    if runtime.websub is not None:
+        server.add_routes(websub_routes(runtime.websub, max_bytes=settings.max_feed_bytes))
     return server
 
 

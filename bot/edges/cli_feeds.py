@@ -18,6 +18,7 @@ from bot.core.errors import NewsbotError
 from bot.core.models import Article, Feed
 from bot.core.schedule import reading
 from bot.core.timeutil import humanize_age, utcnow
+from bot.core.websub_plan import push_note
 from bot.edges.cli_runner import wait_for_signal
 from bot.services.feed_reader import FeedReader, ReaderConfig
 from bot.settings import Settings
@@ -48,6 +49,8 @@ def _feed_line(feed: Feed) -> str:
     line = f"{feed.id:>4}  {state}  {feed.url}  [{title}; fetched {fetched}; {reading(feed)}]"
     if feed.last_error:
         line += f"  error ({feed.error_count}x): {feed.last_error}"
+    if note := push_note(feed.push, feed.push_error):
+        line += f"  {note}"
     return line
 
 

@@ -9,10 +9,11 @@ reads and writes (one writer at a time, `busy_timeout` on every connection).
 The child is forked from multiprocessing's forkserver (no thread state of the bot is inherited), opens
 its own connection to the same database file and builds the same IngestService as `newsbot ingest`.
 A pipe carries short messages: child -> bot "q" (posts or DMs were queued: wake the publisher and the
-fan-out), bot -> child "w" (a feed was added: run a cycle now) and "f<id>" (a ping said feed <id>
-changed: read it now, beside any running cycle). The bot closing its end is
-the child's signal to stop; a child that dies is reported and started again by the bot's supervisor.
-A database in memory cannot be shared, so with DATABASE_PATH=:memory: the loop stays in the bot.
+fan-out) and "h" (a feed's WebSub hub changed, or a feed was disabled: wake the WebSub service), bot ->
+child "w" (a feed was added: run a cycle now) and "f<id>" (a ping said feed <id> changed: read it now,
+beside any running cycle). The bot closing its end is the child's signal to stop; a child that dies is
+reported and started again by the bot's supervisor. A database in memory cannot be shared, so with
+DATABASE_PATH=:memory: the loop stays in the bot.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bot.settings import Settings
 log = structlog.get_logger(__name__)
 
 NICENESS = 10  # the parse workers the child starts add their own on top
-QUEUED, WAKE, FETCH = b"q", b"w", b"f"
+QUEUED, WAKE, FETCH, FEEDS_CHANGED = b"q", b"w", b"f", b"h"
 STOP_GRACE = 3.0  # seconds the child gets to finish after the bot closes the pipe
 # Builds the child's IngestService on its own database connection; returns it and its closer. A
 # module-level function (pickled by name), from the composition root.
@@ -51,6 +52,7 @@ class IngestProcess:
         self.settings = settings
         self.open_ingest = open_ingest
         self.on_queued = on_queued
+        self.on_feeds_changed: list[Callable[[], object]] = []  # the child's `on_feeds_changed`
         self._conn: Connection | None = None
 
     def wake(self) -> None:
@@ -108,6 +110,9 @@ class IngestProcess:
         if message == QUEUED:
             for callback in self.on_queued:
                 callback()
+        elif message == FEEDS_CHANGED:
+            for callback in self.on_feeds_changed:
+                callback()
 
 
 def _reap(process: multiprocessing.process.BaseProcess) -> None:
@@ -136,9 +141,9 @@ async def _child_loop(settings: Settings, conn: Connection, open_ingest: OpenIng
     ingest, close = await open_ingest(settings)
     try:
 
-        def queued() -> None:
+        def tell(message: bytes) -> None:
             try:
-                conn.send_bytes(QUEUED)
+                conn.send_bytes(message)
             except OSError:
                 stop.set()  # the bot is gone
 
@@ -153,7 +158,8 @@ async def _child_loop(settings: Settings, conn: Connection, open_ingest: OpenIng
             elif message.startswith(FETCH) and message[1:].isdigit():
                 ingest.fetch_soon(int(message[1:]))
 
-        ingest.on_queued.append(queued)
+        ingest.on_queued.append(lambda: tell(QUEUED))
+        ingest.on_feeds_changed.append(lambda: tell(FEEDS_CHANGED))
         loop = asyncio.get_running_loop()
         loop.add_reader(conn.fileno(), on_message)
         # a supervisor stopping the service signals every process in it (systemd's control group)

@@ -14,7 +14,8 @@ from typing import Any
 import structlog
 
 from bot.adapters.db import Database
-from bot.adapters.fetcher import Fetcher
+from bot.adapters.fetcher import Fetcher, make_client
+from bot.adapters.hub_client import HubClient
 from bot.adapters.parse_pool import ParsePool
 from bot.adapters.repo_articles import ArticleRepo
 from bot.adapters.repo_dm import DMRepo
@@ -22,8 +23,10 @@ from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_ingest import IngestRepo
 from bot.adapters.repo_outbox import OutboxRepo
 from bot.adapters.repo_topics import TopicRepo
+from bot.adapters.repo_websub import WebSubRepo
 from bot.adapters.telegram_sender import TelegramSender
 from bot.core.policy import PostPolicy
+from bot.core.timeutil import utcnow
 from bot.edges.ingest_process import IngestProcess
 from bot.logs import register_secret
 from bot.services.fanout import Fanout
@@ -32,6 +35,8 @@ from bot.services.ingest import IngestService
 from bot.services.ingest_ports import IngestConfig
 from bot.services.pings import PingService
 from bot.services.publisher import Publisher, PublisherConfig
+from bot.services.push_ingest import PushIngest
+from bot.services.websub import WebSubConfig, WebSubService
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -56,6 +61,7 @@ class Runtime:
     fanout: Fanout | None = None  # subscription DMs; `wake()` after queueing some
     ingest: IngestService | None = None  # feeds -> articles: cycles, feeds add/remove, preview
     pings: PingService | None = None  # update pings -> "read this feed now" (served by bot.edges.http_pings)
+    websub: WebSubService | None = None  # WebSub subscriptions and pushes (bot.edges.http_websub)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
     read_db: Database | None = None
@@ -137,6 +143,30 @@ def build_ingest(runtime: Runtime) -> IngestService:
     return ingest
 
 
+def build_websub(runtime: Runtime, ingest: IngestService) -> WebSubService | None:
+    """The WebSub subscriber (pushes ingested through this process's `ingest`), when the bot's HTTP server
+    is on and PUBLIC_URL says where hubs reach it; without them no subscription counts as pushed."""
+    settings = runtime.settings
+    store = WebSubRepo(runtime.db)
+    if not (settings.public_url and settings.http_listen):
+
+        async def websub_off(bot: Any, stop: asyncio.Event) -> None:
+            if await store.suspend("WebSub is off: it needs PUBLIC_URL and HTTP_LISTEN", utcnow()):
+                log.info("websub_off", reason="PUBLIC_URL or HTTP_LISTEN not set; feeds are polled")
+
+        runtime.background.append(("websub", websub_off))
+        return None
+    client = make_client(timeout=settings.fetch_timeout_seconds, per_host=2)
+    runtime.closers.append(client.aclose)
+    hubs = HubClient(
+        client, timeout=settings.fetch_timeout_seconds, allow_private=settings.allow_private_feeds
+    )
+    websub = WebSubService(store, hubs, PushIngest(ingest), WebSubConfig(public_url=settings.public_url))
+    ingest.on_feeds_changed.append(websub.wake)
+    runtime.background.append(("websub", websub.loop))
+    return websub
+
+
 async def _open_storage(settings: Settings, *, migrate: bool) -> Runtime:
     """A Runtime holding only the writer connection and the repositories every service shares."""
     db = await Database(settings.database_path).open(migrate=migrate)
@@ -174,12 +204,15 @@ async def open_runtime(settings: Settings) -> Runtime:
         runtime.background.append(("fanout", runtime.fanout.loop))
         runtime.ingest = build_ingest(runtime)
         runtime.pings = PingService(runtime.feeds, runtime.ingest.fetch_soon)
+        runtime.websub = build_websub(runtime, runtime.ingest)
         if runtime.read_db is None:  # a database in memory cannot be shared with another process
             runtime.background.append(("ingest", runtime.ingest.loop))
         else:  # cycles run in a niced child process; this IngestService serves admin commands
             child = IngestProcess(settings, open_child_ingest, on_queued=list(runtime.ingest.on_queued))
             runtime.ingest.on_wake.append(child.wake)
             runtime.ingest.on_fetch.append(child.fetch)
+            if runtime.websub is not None:
+                child.on_feeds_changed.append(runtime.websub.wake)
             runtime.background.append(("ingest", child.loop))
     except BaseException:
         await runtime.close()

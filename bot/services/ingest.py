@@ -6,7 +6,9 @@ thousand 304s is a handful of transactions. Feeds run concurrently and independe
 caught, stored as the feed's `last_error` and turned into backoff; one slow feed never holds up another
 feed's articles. Scheduling decisions are `bot/core/schedule.py`'s, reading a feed is `feed_reader.py`'s;
 storage is seen through the Protocols in `ingest_ports.py` (`FetchOutcome` and `DuplicateFeedError`
-are the feed repository's plain value and error types).
+are the feed repository's plain value and error types). Each full read also stores the WebSub hub the
+feed advertises (the WebSub service subscribes, told through `on_feeds_changed`); a pushed feed is read
+only every MAX_POLL_INTERVAL_SECONDS, and bodies its hub pushes are `push_ingest.py`'s.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bot.core.policy import PostPolicy
 from bot.core.schedule import next_fetch_at, seconds_until
 from bot.core.timeutil import utcnow
 from bot.core.topics import TopicMatcher
+from bot.core.websub import discover_hub
 from bot.services.feed_catalog import FeedCatalog
 from bot.services.feed_reader import FeedReader, Preview
 from bot.services.ingest_ports import (
@@ -74,6 +77,9 @@ class IngestService:
         self.on_queued: list[Callable[[], object]] = []  # woken when posts or DMs were queued
         self.on_wake: list[Callable[[], object]] = []  # told of `wake` (a loop running elsewhere)
         self.on_fetch: list[Callable[[int], object]] = []  # told of `fetch_soon` (likewise)
+        # told once it is stored that a feed's WebSub hub changed, or a feed was disabled or removed
+        self.on_feeds_changed: list[Callable[[], object]] = []
+        self._feeds_changed: set[int] = set()  # ...noticed, not yet stored
         self._wake = asyncio.Event()
         self._serving = False  # True while `loop` runs here: `fetch_soon` then reads the feed itself
         self._in_flight: dict[int, asyncio.Event] = {}  # feed id -> set when its current read ends
@@ -138,6 +144,11 @@ class IngestService:
             await self.feeds.record_outcomes(batch)
         except NewsbotError as exc:
             log.error("fetch_outcomes_not_recorded", feeds=len(batch), error=str(exc))
+            return
+        if self._feeds_changed & {o.feed_id for o in batch}:
+            self._feeds_changed -= {o.feed_id for o in batch}
+            for callback in self.on_feeds_changed:
+                callback()
 
     async def _tracked(self, feed: Feed, now: datetime, matchers: Sequence[TopicMatcher]) -> _FeedResult:
         """`_ingest_feed`, marked in flight so a `fetch_soon` of the same feed waits for it to end."""
@@ -202,7 +213,20 @@ class IngestService:
     ) -> FetchOutcome:
         dates = [a.published for a in digest.articles] if digest else None
         pace = observe(feed.pace, now, dates=dates, new=new)
-        if self._budget is not None:
+        hub = None
+        if digest is not None:  # the hub it advertises now (bot.core.websub; the WebSub service subscribes)
+            hub = discover_hub(
+                link_header=fetched.link,
+                hubs=digest.hubs,
+                self_url=digest.self_url,
+                feed_url=fetched.final_url,
+            )
+            advertised = (hub.hub, hub.topic) if hub else (None, None)
+            if advertised != (feed.websub_hub, feed.websub_topic):
+                self._feeds_changed.add(feed.id)
+        if feed.pushed:  # its hub pushes changes: reading it only checks that the hub is not silent
+            interval = max(self.config.schedule.max_interval, self.config.schedule.interval).total_seconds()
+        elif self._budget is not None:
             interval = self._budget.interval(feed.id, pace, now)
         else:  # fixed, or a read outside a cycle (a ping's): the feed keeps its interval
             interval = standing_interval(feed, self.config.schedule)
@@ -221,6 +245,9 @@ class IngestService:
             synced=digest is not None or feed.synced,
             pace=pace,
             poll_interval=interval,
+            websub_read=digest is not None,
+            websub_hub=hub.hub if hub else None,
+            websub_topic=hub.topic if hub else None,
         )
 
     def _failed(
@@ -247,6 +274,8 @@ class IngestService:
             )
         if disable:
             reason = f"{reason}; feed disabled"
+            if feed.websub_hub:  # its subscription goes too
+                self._feeds_changed.add(feed.id)
         log.warning(
             "feed_failed", feed_id=feed.id, url=feed.url, error=reason, failures=failures, ms=_ms(started)
         )
@@ -275,7 +304,11 @@ class IngestService:
         return feed
 
     async def remove_feed(self, id_or_url: int | str) -> Feed | None:
-        return await self.catalog.remove_feed(id_or_url)
+        removed = await self.catalog.remove_feed(id_or_url)
+        if removed is not None and removed.websub_hub:  # its WebSub subscription goes too
+            for callback in self.on_feeds_changed:
+                callback()
+        return removed
 
     async def preview(self, url: str, now: datetime | None = None) -> Preview:
         return await self.catalog.preview(url, self.config.template, now)
