@@ -15,10 +15,12 @@ from typing import Any
 import aiosqlite
 import structlog
 
+from bot.sandbox.announce import HOW, Announcer
 from bot.sandbox.botapi import LocalBotAPI
 from bot.sandbox.botapi.model import JSONDict, SentMessage
 from bot.sandbox.feeds import Newsroom
 from bot.sandbox.site import preview_for
+from bot.sandbox.stories import PUBLICATIONS
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +59,7 @@ class SandboxControls:
         self._by_user = {i.user_id: i for i in identities}
         self.db_path = db_path
         self.origin = ""  # the page server's http://host:port, set once it is bound
+        self.announcer: Announcer | None = None  # how the sample sites announce stories, once running
         self.stopping = asyncio.Event()
         self._db: aiosqlite.Connection | None = None
 
@@ -124,7 +127,26 @@ class SandboxControls:
             },
             "messages": messages,
             "faults": self.fault_state(),
+            "sites": self.sites(),
         }
+
+    def sites(self) -> list[JSONDict]:
+        """Each sample site, how it tells the bot it published (push / ping / poll), and how that went."""
+        out: list[JSONDict] = []
+        for pub in PUBLICATIONS:
+            stats = self.announcer.stats[pub.key] if self.announcer is not None else None
+            out.append(
+                {
+                    "key": pub.key,
+                    "name": pub.name,
+                    "feed": f"{self.origin}/{pub.key}/{pub.feed_path}",
+                    "delivery": pub.delivery,
+                    "how": HOW[pub.delivery],
+                    "sent": stats.sent if stats else 0,
+                    "failed": stats.failed if stats else 0,
+                }
+            )
+        return out
 
     # -- what the page does -------------------------------------------------------------------------------
 
@@ -187,6 +209,7 @@ class SandboxControls:
                 else {"method": last[0], "status": last[1], "description": last[2]},
             },
             "bot": await self._bot_state(),
+            "sites": self.sites(),
         }
 
     async def _bot_state(self) -> JSONDict | None:

@@ -12,6 +12,7 @@ import json
 import random
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -80,6 +81,8 @@ class Newsroom:
         self.items: dict[str, list[Item]] = {pub.key: [] for pub in PUBLICATIONS}
         self.version: dict[str, int] = {pub.key: 0 for pub in PUBLICATIONS}
         self.updated_at: dict[str, datetime] = {pub.key: now for pub in PUBLICATIONS}
+        # told (site key, "published" or "revised") after each change: how the sites announce it
+        self.listeners: list[Callable[[str, str], None]] = []
         for pub in PUBLICATIONS:
             for age in range(backfill, 0, -1):
                 ago = spacing * (age + self._rng.uniform(0, 0.4))
@@ -106,6 +109,7 @@ class Newsroom:
         self._turn += 1
         item = self._add(key, now, now)
         log.info("sample_story_published", site=key, headline=item.story.headline)
+        self._tell(key, "published")
         return item
 
     def revise_one(self, now: datetime) -> Item | None:
@@ -119,7 +123,12 @@ class Newsroom:
         self.items[key] = [new if i.post_id == old.post_id else i for i in self.items[key]]
         self._touch(key, now)
         log.info("sample_story_revised", site=key, headline=old.story.headline)
+        self._tell(key, "revised")
         return new
+
+    def _tell(self, key: str, change: str) -> None:
+        for listener in self.listeners:
+            listener(key, change)
 
     def find(self, path: str) -> Item | None:
         """The item whose article page is at `path` (query and fragment ignored)."""
@@ -178,9 +187,17 @@ def _body_html(item: Item, base: str) -> str:
     )
 
 
-def render_rss(pub: Publication, items: list[Item], base: str, now: datetime) -> bytes:
+def _hub_link(hub: str | None, element: str) -> str:
+    """The feed's `rel="hub"` link when it advertises a WebSub hub."""
+    return f'{element} href="{escape(hub)}" rel="hub"/>\n' if hub else ""
+
+
+def render_rss(
+    pub: Publication, items: list[Item], base: str, now: datetime, hub: str | None = None
+) -> bytes:
     """A WordPress-style RSS 2.0 feed: CDATA, content:encoded, dc:creator, media:content and the footer."""
     site = f"{base}/{pub.key}/"
+    hub_line = _hub_link(hub, "\t<atom:link")
     out = [
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"\n'
         '\txmlns:content="http://purl.org/rss/1.0/modules/content/"\n'
@@ -191,6 +208,7 @@ def render_rss(pub: Publication, items: list[Item], base: str, now: datetime) ->
         '\txmlns:media="http://search.yahoo.com/mrss/"\n\t>\n\n<channel>\n'
         f"\t<title>{_wp_text(pub.name)}</title>\n"
         f'\t<atom:link href="{site}{pub.feed_path}" rel="self" type="application/rss+xml" />\n'
+        f"{hub_line}"
         f"\t<link>{site}</link>\n\t<description>{_wp_text(pub.tagline)}</description>\n"
         f"\t<lastBuildDate>{format_datetime(now.astimezone(UTC), usegmt=False)}</lastBuildDate>\n"
         "\t<language>en-GB</language>\n\t<sy:updatePeriod>\n\thourly\t</sy:updatePeriod>\n"
@@ -222,9 +240,12 @@ def render_rss(pub: Publication, items: list[Item], base: str, now: datetime) ->
     return "".join(out).encode("utf-8")
 
 
-def render_atom(pub: Publication, items: list[Item], base: str, now: datetime) -> bytes:
+def render_atom(
+    pub: Publication, items: list[Item], base: str, now: datetime, hub: str | None = None
+) -> bytes:
     """An Atom 1.0 feed with HTML summaries, categories, media:thumbnail and an image enclosure."""
     site = f"{base}/{pub.key}/"
+    hub_line = _hub_link(hub, "  <link")
     out = [
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"'
@@ -232,6 +253,7 @@ def render_atom(pub: Publication, items: list[Item], base: str, now: datetime) -
         f"  <title>{_xml(pub.name)}</title>\n  <subtitle>{_xml(pub.tagline)}</subtitle>\n"
         f'  <link href="{site}" rel="alternate" type="text/html"/>\n'
         f'  <link href="{site}{pub.feed_path}" rel="self" type="application/atom+xml"/>\n'
+        f"{hub_line}"
         f"  <id>tag:{pub.key}.sandbox.invalid,2024:feed</id>\n  <updated>{_iso(now)}</updated>\n"
     ]
     for item in items:
@@ -258,7 +280,9 @@ def render_atom(pub: Publication, items: list[Item], base: str, now: datetime) -
     return "".join(out).encode("utf-8")
 
 
-def render_json_feed(pub: Publication, items: list[Item], base: str, now: datetime) -> bytes:
+def render_json_feed(
+    pub: Publication, items: list[Item], base: str, now: datetime, hub: str | None = None
+) -> bytes:
     """A JSON Feed 1.1 document with summaries, HTML content, images, tags and authors."""
     site = f"{base}/{pub.key}/"
     doc = {
@@ -266,6 +290,7 @@ def render_json_feed(pub: Publication, items: list[Item], base: str, now: dateti
         "title": pub.name,
         "home_page_url": site,
         "feed_url": f"{site}{pub.feed_path}",
+        **({"hubs": [{"type": "WebSub", "url": hub}]} if hub else {}),
         "description": pub.tagline,
         "language": "en",
         "items": [

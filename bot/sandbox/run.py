@@ -1,7 +1,9 @@
 """`newsbot sandbox`: the real bot against a local Telegram stand-in, sample feeds and a live page; no token.
 
 This module wires the parts and runs them until stopped; the sample sites are `site`/`feeds`,
-the page is `page`/`controls`, the Telegram stand-in is `bot.sandbox.botapi`.
+the page is `page`/`controls`, the Telegram stand-in is `bot.sandbox.botapi`. The bot's HTTP server is on
+(a free loopback port, PUBLIC_URL pointing at it): one sample site pushes through the WebSub hub at /hub
+(`websub_hub`), one pings the bot like WordPress, one is only polled (`announce`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import errno
 import socket
 import sys
 import tempfile
-from datetime import timedelta
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -26,12 +28,14 @@ from bot.core.errors import ConfigError
 from bot.core.timeutil import utcnow
 from bot.edges.app import serve
 from bot.logs import configure_logging
+from bot.sandbox.announce import Announcer
 from bot.sandbox.botapi import LocalBotAPI
 from bot.sandbox.controls import Identity, SandboxControls
 from bot.sandbox.feeds import Newsroom, run_ticker
 from bot.sandbox.page import add_page_routes
 from bot.sandbox.site import add_site_routes
 from bot.sandbox.stories import PUBLICATIONS
+from bot.sandbox.websub_hub import LocalHub
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -43,6 +47,7 @@ ADMIN = Identity("admin", 5550001, "Alex (admin)", "alex_admin")
 READER = Identity("reader", 5550002, "Sam (reader)", "sam_reads")
 DEFAULT_PORT = 8080
 SANDBOX_BACKFILL = 4  # posts per feed on the first sync, so the channel is not empty at start
+HUB_PATH = "/hub"  # the sample sites' WebSub hub, on the sandbox's own server
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +58,14 @@ class SandboxOptions:
 
 
 def sandbox_settings(
-    base: Settings, *, api_url: str, site: str, db_path: Path, poll_interval: int
+    base: Settings, *, api_url: str, site: str, db_path: Path, poll_interval: int, bot_url: str
 ) -> Settings:
-    """The user's settings with everything Telegram- and feed-related pointed at the sandbox."""
+    """The user's settings with everything Telegram- and feed-related pointed at the sandbox, and the bot's
+    HTTP server on at `bot_url` (a free loopback port) for the sample sites' pings and WebSub pushes."""
     return base.model_copy(
         update={
+            "http_listen": bot_url.removeprefix("http://"),
+            "public_url": bot_url,
             "bot_token": SecretStr(SANDBOX_TOKEN),
             "telegram_api_url": api_url,
             "channel_id": str(SANDBOX_CHANNEL_ID),
@@ -70,6 +78,13 @@ def sandbox_settings(
             "database_path": db_path,
         }
     )
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on now, for the bot's HTTP server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _bind(port: int) -> socket.socket:
@@ -131,12 +146,18 @@ async def run_sandbox(
         controls = SandboxControls(
             api, newsroom, channel_id=SANDBOX_CHANNEL_ID, identities=(READER, ADMIN), db_path=db_path
         )
+        hub = LocalHub()
         app = web.Application()
         add_page_routes(app, controls)
-        add_site_routes(app, newsroom)
+        add_site_routes(app, newsroom, hub_path=HUB_PATH)
+        app.add_routes(hub.routes(HUB_PATH))
+        bot_url = f"http://127.0.0.1:{_free_port()}"
         try:
             async with api, _web_server(app, options.port) as origin:
                 controls.origin = origin
+                hub.url = f"{origin}{HUB_PATH}"
+                announcer = controls.announcer = Announcer(origin, hub.url, f"{bot_url}/ping")
+                newsroom.listeners.append(announcer.announce)
                 if on_ready is not None:
                     on_ready(f"{origin}/")
                 log.info("sandbox_started", page=f"{origin}/", database=str(db_path), kept=keep_db)
@@ -146,6 +167,7 @@ async def run_sandbox(
                     site=origin,
                     db_path=db_path,
                     poll_interval=options.poll_interval,
+                    bot_url=bot_url,
                 )
                 ticker = asyncio.create_task(
                     run_ticker(newsroom, stop, interval=options.feed_interval), name="sample_feeds"
@@ -156,6 +178,8 @@ async def run_sandbox(
                     stop.set()
                     controls.stopping.set()  # ends the page's event streams before the server closes
                     await ticker
+                    await announcer.close()
+                    await hub.close()
         finally:
             await controls.close()
 

@@ -19,15 +19,18 @@ from bot.sandbox.feeds import CONTENT_TYPES, RENDERERS, Item, Newsroom
 from bot.sandbox.stories import PUBLICATIONS, Publication, publication
 
 NEWSROOM_KEY = web.AppKey("newsroom", Newsroom)
+HUB_PATH_KEY = web.AppKey("hub_path", str)
 _PAGE_STYLE = (
     "body{font:17px/1.6 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}"
     "img{max-width:100%;height:auto;border-radius:8px}.dek{font-size:1.2rem;color:#444}a{color:#0b57d0}"
 )
 
 
-def add_site_routes(app: web.Application, newsroom: Newsroom) -> None:
-    """Serve every publication under /<key>/ and the placeholder images under /img/."""
+def add_site_routes(app: web.Application, newsroom: Newsroom, *, hub_path: str = "") -> None:
+    """Serve every publication under /<key>/ and the placeholder images under /img/. With `hub_path` (a
+    WebSub hub on the same server), the feeds of publications that push advertise it."""
     app[NEWSROOM_KEY] = newsroom
+    app[HUB_PATH_KEY] = hub_path
     for pub in PUBLICATIONS:
         app.router.add_get(f"/{pub.key}/{pub.feed_path}", _feed)
         app.router.add_get(f"/{pub.key}/", _home)
@@ -52,7 +55,9 @@ async def _feed(request: web.Request) -> web.Response:
     headers = {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": "max-age=0"}
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)
-    body = RENDERERS[pub.format](pub, newsroom.items[pub.key], _base(request), updated)
+    hub_path = request.app[HUB_PATH_KEY]
+    hub = f"{_base(request)}{hub_path}" if hub_path and pub.delivery == "push" else None
+    body = RENDERERS[pub.format](pub, newsroom.items[pub.key], _base(request), updated, hub)
     return web.Response(body=body, headers={**headers, "Content-Type": CONTENT_TYPES[pub.format]})
 
 

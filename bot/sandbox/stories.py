@@ -19,6 +19,9 @@ class Publication:
     format: str  # "rss" (WordPress-style RSS 2.0), "atom" (Atom 1.0) or "json" (JSON Feed 1.1)
     feed_path: str  # path of the feed under /<key>/
     colours: tuple[str, str]  # the placeholder images' gradient, "#rrggbb"
+    # how it tells the bot it published: "ping" (an update ping, as WordPress sends), "push" (a WebSub hub
+    # it advertises pushes its feed) or "poll" (it does not: the bot polls the feed)
+    delivery: str = "poll"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +39,11 @@ class Story:
 PUBLICATIONS: tuple[Publication, ...] = (
     Publication(
         "courier", "The Millbrook Courier", "News for Millbrook and the valley", "rss", "feed/",
-        ("#1d4e89", "#58a4b0"),
+        ("#1d4e89", "#58a4b0"), "ping",
     ),
     Publication(
         "fieldnotes", "Field Notes", "Science, slowly explained", "atom", "atom.xml", ("#2d6a4f", "#b7e4c7"),
+        "push",
     ),
     Publication(
         "ledger", "The Open Ledger", "Business and technology, without the jargon", "json", "feed.json",

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import socket
+import sqlite3
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -302,3 +303,38 @@ async def test_fault_buttons_change_what_telegram_answers(sandbox: tuple[str, fl
         assert back["faults"]["bot_status"] == "administrator"
         cleared = (await client.post("/api/fault", json={"action": "clear"})).json()
         assert cleared["faults"] == {"outage": False, "bot_status": "administrator", "flood_pending": 0}
+
+
+async def test_one_site_pushes_through_the_hub_and_one_pings_like_wordpress(
+    sandbox: tuple[str, float], tmp_path: Path
+) -> None:
+    url, _ = sandbox
+    db = tmp_path / "sandbox.db"
+
+    def scalar(sql: str) -> object:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute(sql).fetchone()[0]
+
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        sites = {s["key"]: s for s in (await client.get("/api/state")).json()["sites"]}
+        assert {k: s["delivery"] for k, s in sites.items()} == {
+            "courier": "ping",
+            "fieldnotes": "push",
+            "ledger": "poll",
+        }
+        assert "WebSub" in sites["fieldnotes"]["how"]
+        assert "WordPress" in sites["courier"]["how"]
+        feed = await client.get("/fieldnotes/atom.xml")
+        assert f'<link href="{url}/hub" rel="hub"/>' in feed.text
+        assert 'rel="hub"' not in (await client.get("/ledger/feed.json")).text
+        deadline = time.monotonic() + 30
+        pushed = pinged = False
+        while time.monotonic() < deadline and not (pushed and pinged):
+            await asyncio.sleep(0.5)
+            status = (await client.get("/api/status")).json()
+            pinged = {s["key"]: s for s in status["sites"]}["courier"]["sent"] >= 1
+            pushed = db.exists() and bool(
+                scalar("SELECT COUNT(*) FROM websub WHERE state = 'verified' AND last_push_at IS NOT NULL")
+            )
+        assert pushed, "no story of the pushing site arrived by push within 30 s"
+        assert pinged, "no ping of the WordPress-like site was taken within 30 s"

@@ -224,6 +224,7 @@ async function loadState() {
   for (const event of snapshot.messages) apply(event);
   updateChannelMeta();
   showFaults(snapshot.faults);
+  showSites(snapshot.sites);
   for (const scroller of document.querySelectorAll(".scroll")) scroller.scrollTop = scroller.scrollHeight;
 }
 
@@ -293,6 +294,34 @@ function describeStatus(status) {
   return parts.join(" · ");
 }
 
+// -- the sample sites: push, ping or poll ----------------------------------------------------------------------
+function showSites(sites) {
+  const list = $("sites");
+  for (const site of sites || []) {
+    let li = list.querySelector(`li[data-site="${site.key}"]`);
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.site = site.key;
+      const badge = document.createElement("span");
+      badge.className = `badge ${site.delivery}`;
+      badge.textContent = site.delivery;
+      const name = document.createElement("strong");
+      name.textContent = site.name;
+      const how = document.createElement("span");
+      how.className = "how";
+      how.textContent = ` ${site.how}`;
+      const count = document.createElement("span");
+      count.className = "count";
+      li.append(badge, " ", name, how, count);
+      list.append(li);
+    }
+    const count = li.querySelector(".count");
+    const sent = site.delivery === "push" ? "hub told" : "pings sent";
+    const text = site.delivery === "poll" ? "" : ` · ${sent}: ${site.sent}` + (site.failed ? `, failed: ${site.failed}` : "");
+    if (count.textContent !== text) count.textContent = text;
+  }
+}
+
 async function refreshStatus() {
   try {
     const response = await fetch("/api/status", { cache: "no-store" });
@@ -300,6 +329,7 @@ async function refreshStatus() {
     const text = describeStatus(status);
     if ($("status").textContent !== text) $("status").textContent = text;
     showFaults(status.faults);
+    showSites(status.sites);
   } catch {
     $("status").textContent = "The sandbox is not answering. Is `newsbot sandbox` still running?";
   }
