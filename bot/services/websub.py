@@ -324,6 +324,7 @@ class WebSubService:
         if (fresh := await self.store.get(sub.id)) is not None:
             self._by_token[token] = fresh
         log.info("websub_verified", feed_id=sub.feed_id, hub=sub.hub, topic=sub.topic, lease=lease)
+        self.wake()  # the loop's next wake-up is now the renewal
         return challenge
 
     async def known(self, token: str) -> bool:

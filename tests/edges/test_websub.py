@@ -206,3 +206,23 @@ async def test_a_denied_subscription_falls_back_to_polling_and_says_so(tmp_path:
                 assert line.endswith(
                     "WebSub denied: denied by the hub: this topic takes no subscribers here; polled"
                 )
+
+
+async def test_a_short_lease_is_renewed_before_it_ends(tmp_path: Path) -> None:
+    port = free_port()
+    async with FeedServer() as planet, serve_hub(LocalHub(max_lease=3)) as hub:
+        site, topic = planet.url("/planet/"), planet.url("/planet/feed/")
+        planet.route("/planet/feed/", feed(site, hub.url, topic, range(1)), content_type=RSS_TYPE)
+        overrides = {
+            "HTTP_LISTEN": f"127.0.0.1:{port}",
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "POLL_INTERVAL_SECONDS": "3600",
+            "FEEDS": topic,
+        }
+        async with running_bot(tmp_path, articles=5, **overrides) as bot:
+            await hub.wait_for(lambda: bool(hub.kinds("subscribed")), timeout=20)
+            first = time.monotonic()
+            await hub.wait_for(lambda: len(hub.kinds("subscribed")) >= 3, timeout=10)  # renewed twice
+            assert time.monotonic() - first < 6
+            assert {e.callback for e in hub.kinds("subscribed")} == {hub.active(topic)[0].callback}
+            assert bot.scalar("SELECT COUNT(*) FROM websub WHERE state = 'verified'") == 1
