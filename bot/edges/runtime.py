@@ -36,7 +36,8 @@ from bot.services.ingest_ports import IngestConfig
 from bot.services.pings import PingService
 from bot.services.publisher import Publisher, PublisherConfig
 from bot.services.push_ingest import PushIngest
-from bot.services.websub import WebSubConfig, WebSubService
+from bot.services.websub import WebSubService
+from bot.services.websub_ports import WebSubConfig
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)

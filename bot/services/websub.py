@@ -7,12 +7,10 @@ is due (at most `reconcile_every`), or until `wake` (a hub discovered, a feed re
 has its own callback, `{PUBLIC_URL}/websub/<token>` with a random token, and its own random secret.
 
 The hub's verification GET is confirmed (`verify` returns the challenge) only for what the bot asked
-for, same topic and mode; a denial is recorded and the feed stays polled. A pushed body (`receive`) is
-checked against its `X-Hub-Signature` with that subscription's secret: a bad or missing signature is
-acknowledged and ignored (the spec's answer), logged once a minute however many come; a good one is
-handed to ingest (`ingest_pushed`: parse, normalise, dedupe, outbox, never treated as the feed's full
-item list) in a task, so the hub gets its 2xx at once. Too many pushes waiting: the feed is read instead.
-HTTP is `bot/edges/http_websub.py`'s; storage is seen through the Protocols below.
+for, same topic and mode; a denial is recorded and the feed stays polled. A pushed body (`receive`) goes
+to `websub_push.PushReceiver` with its callback's subscription: checked against that secret's
+`X-Hub-Signature`, then ingested (never as the feed's full item list), or ignored. HTTP is
+`bot/edges/http_websub.py`'s; storage, hubs and ingest are seen through the Protocols in `websub_ports.py`.
 """
 
 from __future__ import annotations
@@ -22,21 +20,17 @@ import contextlib
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
 from bot.core.errors import NewsbotError
 from bot.core.timeutil import utcnow
-from bot.core.websub import Signature, check_signature
 from bot.core.websub_plan import (
-    LEASE_SECONDS,
     VERIFY_WAIT,
     Action,
-    HubFeed,
     Step,
     Subscription,
     SubState,
@@ -46,75 +40,12 @@ from bot.core.websub_plan import (
     retry_delay,
 )
 from bot.services.quiet_log import QuietLog
+from bot.services.websub_ports import HubRequests, PushSink, SubscriptionStore, Verdict, WebSubConfig
+from bot.services.websub_push import PushReceiver
 
 log = structlog.get_logger(__name__)
 
 CHALLENGE_MAX = 1024  # characters of hub.challenge echoed; a longer one is not a hub's
-SIGN_IN_THREAD = 256 * 1024  # bodies at least this large are hashed off the event loop
-
-
-class SubscriptionStore(Protocol):
-    async def hub_feeds(self) -> list[HubFeed]: ...
-    async def all(self) -> list[Subscription]: ...
-    async def by_token(self, token: str) -> Subscription | None: ...
-    async def get(self, sub_id: int) -> Subscription | None: ...
-    async def create(
-        self,
-        feed: HubFeed,
-        *,
-        callback: str,
-        token: str,
-        secret: str,
-        now: datetime,
-        next_action_at: datetime,
-    ) -> Subscription | None: ...
-    async def update(self, sub_id: int, *, only_in: tuple[SubState, ...] = ..., **changes: Any) -> bool: ...
-    async def record_push(self, sub_id: int, now: datetime) -> None: ...
-    async def delete(self, sub_id: int) -> None: ...
-
-
-class HubAnswerLike(Protocol):
-    @property
-    def accepted(self) -> bool: ...
-    @property
-    def status(self) -> int | None: ...
-    @property
-    def reason(self) -> str: ...
-
-
-class HubRequests(Protocol):
-    async def request(self, hub: str, fields: Mapping[str, str], *, origin: str) -> HubAnswerLike: ...
-
-
-class PushSink(Protocol):
-    async def ingest_pushed(self, feed_id: int, body: bytes, *, content_type: str | None) -> object: ...
-    def fetch_soon(self, feed_id: int) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WebSubConfig:
-    public_url: str  # PUBLIC_URL, no trailing slash
-    lease_seconds: int = LEASE_SECONDS
-    reconcile_every: float = 60.0  # seconds: feeds removed or disabled by another process are seen this late
-    max_pending: int = 16  # pushes held (bodies in memory) before the feed is read instead
-    push_concurrency: int = 2
-
-    @property
-    def callback_base(self) -> str:
-        return f"{self.public_url}/websub"
-
-
-class Verdict(Enum):
-    """What a push came to; `status` is the HTTP answer (ignored and accepted look alike to the sender)."""
-
-    UNKNOWN = "unknown"  # no such callback: 404
-    GONE = "gone"  # a callback being unsubscribed: 410, and the hub may drop it
-    IGNORED = "ignored"  # acknowledged, not taken (bad or missing signature): 202
-    ACCEPTED = "accepted"  # signed: being ingested: 202
-
-    @property
-    def status(self) -> int:
-        return {"unknown": 404, "gone": 410}.get(self.value, 202)
 
 
 class WebSubService:
@@ -137,8 +68,7 @@ class WebSubService:
         self._by_token: dict[str, Subscription] = {}  # every row, refreshed by each reconcile
         self._loaded = False
         self._wake = asyncio.Event()
-        self._pushes: set[asyncio.Task[None]] = set()
-        self._push_slots = asyncio.Semaphore(config.push_concurrency)
+        self.pushes = PushReceiver(store, ingest, config, self.quiet, now=now)
 
     # -- subscriptions ------------------------------------------------------------------------------------
 
@@ -277,10 +207,7 @@ class WebSubService:
             await self.close()
 
     async def close(self) -> None:
-        pushes = list(self._pushes)
-        for task in pushes:
-            task.cancel()
-        await asyncio.gather(*pushes, return_exceptions=True)
+        await self.pushes.close()
 
     # -- the hub's requests -------------------------------------------------------------------------------
 
@@ -336,40 +263,8 @@ class WebSubService:
     async def receive(
         self, token: str, body: bytes, *, content_type: str | None, signature: str | None
     ) -> Verdict:
-        """Take a hub's POST: check its signature, then hand the body to ingest in a task."""
-        sub = self._by_token.get(token)
-        if sub is None:
-            self.quiet.warning("websub_unknown_callback", token=token[:8])
-            return Verdict.UNKNOWN
-        if len(body) >= SIGN_IN_THREAD:
-            check = await asyncio.to_thread(check_signature, sub.secret, body, signature)
-        else:
-            check = check_signature(sub.secret, body, signature)
-        if check is not Signature.VALID:
-            self.quiet.warning(
-                "websub_push_ignored", signature=check.value, feed_id=sub.feed_id, bytes=len(body)
-            )
-            return Verdict.IGNORED
-        if not sub.live or sub.feed_id is None:
-            return Verdict.GONE
-        if len(self._pushes) >= self.config.max_pending:
-            self.quiet.warning("websub_push_deferred", feed_id=sub.feed_id, pending=len(self._pushes))
-            self.ingest.fetch_soon(sub.feed_id)
-            return Verdict.ACCEPTED
-        task = asyncio.create_task(self._ingest(sub, sub.feed_id, body, content_type))
-        self._pushes.add(task)
-        task.add_done_callback(self._pushes.discard)
-        return Verdict.ACCEPTED
-
-    async def _ingest(self, sub: Subscription, feed_id: int, body: bytes, content_type: str | None) -> None:
-        try:
-            async with self._push_slots:
-                await self.ingest.ingest_pushed(feed_id, body, content_type=content_type)
-                await self.store.record_push(sub.id, self._now())
-        except NewsbotError as exc:
-            log.error("websub_push_failed", feed_id=feed_id, error=str(exc))
-        except Exception as exc:  # a push must never take the service down
-            log.exception("websub_push_failed", feed_id=feed_id, error=repr(exc))
+        """A hub's POST to a callback: `PushReceiver.receive` with that callback's subscription."""
+        return await self.pushes.receive(self._by_token.get(token), body, content_type, signature)
 
 
 def _lease(value: str | None, default: int) -> int:

@@ -18,7 +18,8 @@ from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_websub import WebSubRepo
 from bot.core.websub import sign
 from bot.core.websub_plan import FIRST_RETRY, VERIFY_WAIT, push_note
-from bot.services.websub import Verdict, WebSubConfig, WebSubService
+from bot.services.websub import WebSubService
+from bot.services.websub_ports import Verdict, WebSubConfig
 
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 PUBLIC = "https://bot.example/newsbot"
