@@ -21,7 +21,7 @@ from bot.core.websub_plan import FIRST_RETRY, VERIFY_WAIT, push_note
 from bot.services.websub import WebSubService
 from bot.services.websub_ports import Verdict, WebSubConfig
 
-NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(microsecond=0)  # "pushed" is judged by the database's own clock
 PUBLIC = "https://bot.example/newsbot"
 HUB = "https://hub.example/"
 TOPIC = "https://news.example/feed/"
