@@ -25,8 +25,8 @@ def ping_routes(pings: PingService) -> list[web.RouteDef]:
     async def ping(request: web.Request) -> web.Response:
         if (request.content_length or 0) > MAX_PING_BYTES:
             return web.json_response({"ok": False, "error": "ping body over 64 KiB"}, status=413)
-        body = await request.content.read(MAX_PING_BYTES + 1)
-        if len(body) > MAX_PING_BYTES:
+        body = await _read_capped(request)
+        if body is None:
             return web.json_response({"ok": False, "error": "ping body over 64 KiB"}, status=413)
         xml = _is_xml(body, request.content_type)
         try:
@@ -47,6 +47,18 @@ def ping_routes(pings: PingService) -> list[web.RouteDef]:
         )
 
     return [web.post("/ping", ping)]
+
+
+async def _read_capped(request: web.Request) -> bytes | None:
+    """The whole body (however it arrives: chunked, in many reads), or None once it passes the cap."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_PING_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _xml(body: bytes, status: int = 200) -> web.Response:

@@ -41,6 +41,13 @@ def feed(site: str, stories: int) -> bytes:
     ).encode()
 
 
+async def _chunked(body: bytes, size: int = 1000) -> AsyncIterator[bytes]:
+    """`body` sent with chunked transfer encoding, a piece at a time."""
+    for start in range(0, len(body), size):
+        await asyncio.sleep(0)
+        yield body[start : start + size]
+
+
 async def channel_headlines(bot: ChatBot) -> list[str]:
     return [m.text.splitlines()[0] for m in bot.api.channel_posts(CHANNEL)]
 
@@ -93,6 +100,12 @@ async def test_a_wordpress_ping_posts_the_new_story_at_once(planet: FeedServer, 
             assert answer["flerror"] is True
         async with http.post(endpoint, data=b"url=" + b"x" * 70_000) as r:
             assert r.status == 413
+        async with http.post(endpoint, data=_chunked(b"url=" + b"y" * 70_000)) as r:  # no length told
+            assert r.status == 413
+        # a webhook body that arrives in many pieces is read whole
+        padding = " " * 30_000
+        async with http.post(endpoint, data=_chunked(f'{{"url": "{feed_url}"{padding}}}'.encode())) as r:
+            assert r.status == 202
         async with http.get(endpoint) as r:
             assert r.status == 405
         assert [r.path for r in planet.requests if r.path != "/planet/feed/"] == []
