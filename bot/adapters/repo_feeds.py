@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.adapters.db import Database
 from bot.core.errors import DuplicateFeedError
 from bot.core.models import Feed, FetchOutcome, Pace
+from bot.core.pings import PINGED_WITHIN
 from bot.core.timeutil import from_epoch, to_epoch
 
 # A feed's live WebSub subscription (at most one: a partial unique index), as a word and its last error.
@@ -19,9 +20,14 @@ _PUSH = (
     " (SELECT w.last_error FROM websub w WHERE w.feed_id = feeds.id AND w.state != 'unsubscribing')"
     " AS push_error"
 )
+# Pinged lately: a ping had the bot read the feed within PINGED_WITHIN (bot/core/pings.py).
+_PINGED = (
+    f"(pinged_at > CAST(strftime('%s', 'now') AS INTEGER) - {int(PINGED_WITHIN.total_seconds())}) AS pinged"
+)
 _COLUMNS = (
     "id, url, title, enabled, etag, last_modified, last_fetched_at, next_fetch_at, error_count, "
-    f"last_error, synced, site_url, pace_gap, pace_last, poll_interval, websub_hub, websub_topic, {_PUSH}"
+    "last_error, synced, site_url, pace_gap, pace_last, poll_interval, websub_hub, websub_topic, "
+    f"{_PINGED}, {_PUSH}"
 )
 
 
@@ -45,6 +51,7 @@ def _row_to_feed(row: sqlite3.Row) -> Feed:
         websub_topic=row["websub_topic"],
         push=row["push"],
         push_error=row["push_error"],
+        pinged=bool(row["pinged"]),
     )
 
 
@@ -95,6 +102,14 @@ class FeedRepo:
     async def next_due_at(self) -> datetime | None:
         row = await self.db.fetchone("SELECT MIN(next_fetch_at) FROM feeds WHERE enabled = 1")
         return from_epoch(row[0]) if row and row[0] is not None else None
+
+    async def mark_pinged(self, feed_ids: list[int], now: datetime) -> None:
+        """A ping had these feeds read now (shown as "pinged" in /feeds for PINGED_WITHIN)."""
+        if feed_ids:
+            marks = ",".join("?" * len(feed_ids))
+            await self.db.execute_write(
+                f"UPDATE feeds SET pinged_at = ? WHERE id IN ({marks})", (to_epoch(now), *feed_ids)
+            )
 
     async def remove(self, feed_id: int) -> bool:
         return await self.db.execute_write("DELETE FROM feeds WHERE id = ?", (feed_id,)) > 0

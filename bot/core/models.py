@@ -83,6 +83,7 @@ class Feed:
     # "lapsed" (the lease ran out unrenewed); None without one. `push_error` says why it is not pushed.
     push: str | None = None
     push_error: str | None = None
+    pinged: bool = False  # an update ping had the feed read lately (bot/core/pings.py PINGED_WITHIN)
 
     @property
     def pushed(self) -> bool:

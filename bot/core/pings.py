@@ -14,14 +14,16 @@ from __future__ import annotations
 import json
 import re
 import xmlrpc.client
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 from xml.parsers.expat import ExpatError
 
 from bot.core.urls import canonical_url
 
-__all__ = ["MAX_PING_BYTES", "PingError", "ping_key", "ping_urls", "xmlrpc_answer"]
+__all__ = ["MAX_PING_BYTES", "PINGED_WITHIN", "PingError", "ping_key", "ping_urls", "xmlrpc_answer"]
 
 MAX_PING_BYTES = 64 * 1024
+PINGED_WITHIN = timedelta(days=7)  # a feed pinged this lately shows as "pinged" in /feeds
 PING_METHODS = frozenset({"weblogUpdates.ping", "weblogUpdates.extendedPing"})
 _DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<")

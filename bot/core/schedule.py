@@ -52,19 +52,21 @@ class Schedule:
 
 
 def feed_mode(feed: Feed) -> str:
-    """How new stories reach the bot from this feed: "pushed" (a WebSub hub confirmed a subscription) or
-    "polled" (pings will add their word here)."""
-    return "pushed" if feed.pushed else "polled"
+    """How new stories reach the bot from this feed: "pushed" (a WebSub hub confirmed a subscription),
+    "pinged" (its site's update pings had it read lately) or "polled"."""
+    if feed.pushed:
+        return "pushed"
+    return "pinged" if feed.pinged else "polled"
 
 
 def reading(feed: Feed) -> str:
     """The mode and the interval, for /feeds and `newsbot feeds list`: "polled every 4 min", "pushed,
-    polled every 1 h" (a pushed feed is still read, rarely)."""
+    polled every 1 h" (a pushed feed is still read, rarely), "pinged, polled every 4 min"."""
     mode = feed_mode(feed)
     if not feed.poll_interval:
         return mode
     every = f"every {span_text(feed.poll_interval)}"
-    return f"pushed, polled {every}" if mode == "pushed" else f"{mode} {every}"
+    return f"{mode}, polled {every}" if mode != "polled" else f"{mode} {every}"
 
 
 def span_text(seconds: float) -> str:

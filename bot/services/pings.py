@@ -15,12 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import structlog
 
+from bot.core.errors import NewsbotError
 from bot.core.models import Feed
 from bot.core.pings import ping_key
+from bot.core.timeutil import utcnow
 from bot.services.quiet_log import QuietLog
 
 log = structlog.get_logger(__name__)
@@ -32,6 +35,7 @@ INDEX_MIN_AGE = 2.0  # ...but no more often than this, so a flood of unknown URL
 
 class PingFeeds(Protocol):
     async def all(self, *, enabled_only: bool = False) -> list[Feed]: ...
+    async def mark_pinged(self, feed_ids: list[int], now: datetime) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,11 @@ class PingService:
             self._last_fetch[feed_id] = now
             self._fetch_soon(feed_id)
             fetching.append(feed_id)
+        if fetching:
+            try:
+                await self._feeds.mark_pinged(fetching, utcnow())
+            except NewsbotError as exc:  # only /feeds' "pinged" word depends on it
+                log.warning("ping_not_recorded", feeds=fetching, error=str(exc))
         if not matched:
             self.quiet.warning("ping_ignored", reason="no configured feed matches", url=urls[0][:200])
         elif fetching:

@@ -102,6 +102,10 @@ def test_mode_and_interval_for_people() -> None:
     assert reading(fresh) == "polled"  # no interval chosen yet
     assert reading(Feed(1, "http://x/f", None, True, poll_interval=61.3)) == "polled every 61 s"
     assert reading(Feed(1, "http://x/f", None, True, poll_interval=120)) == "polled every 2 min"
+    pinged = Feed(1, "http://x/f", None, True, poll_interval=240, pinged=True)
+    assert (feed_mode(pinged), reading(pinged)) == ("pinged", "pinged, polled every 4 min")
+    both = Feed(1, "http://x/f", None, True, poll_interval=3600, pinged=True, push="pushed")
+    assert reading(both) == "pushed, polled every 1 h"  # a push outranks a ping
     assert [span_text(s) for s in (45, 119.4, 240, 3600, 5400, 7200, 3 * 86_400)] == [
         "45 s",
         "119 s",

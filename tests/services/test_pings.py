@@ -11,6 +11,7 @@ import structlog
 
 from bot.adapters.db import Database
 from bot.adapters.repo_feeds import FeedRepo
+from bot.core.schedule import feed_mode
 from bot.services.pings import COALESCE_SECONDS, PingService
 
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -53,6 +54,14 @@ async def test_a_site_ping_reads_every_feed_of_that_site_once_per_ten_seconds(fe
     assert (later.feeds, later.fetching) == ((1,), (1,))
     assert asked == [1, 2, 1]
     assert set(pings.last_ping) == {1, 2}
+    # /feeds and `newsbot feeds list` say so: "pinged, polled every …"
+    assert [(f.id, f.pinged, feed_mode(f)) for f in await feeds.all()] == [
+        (1, True, "pinged"),
+        (2, True, "pinged"),
+        (3, False, "polled"),
+    ]
+    await feeds.db.execute_write("UPDATE feeds SET pinged_at = pinged_at - 8 * 86400 WHERE id = 2")
+    assert [f.pinged for f in await feeds.all()] == [True, False, False]  # not pinged for a week
 
 
 async def test_unknown_urls_fetch_nothing_and_a_flood_logs_once(feeds: FeedRepo) -> None:
