@@ -4,9 +4,9 @@ Per feed: fetch (no transaction open) → parse in the pool → fill missing dek
 short transaction that also queues posts) → a `FetchOutcome`, written in batches so a warm cycle of a
 thousand 304s is a handful of transactions. Feeds run concurrently and independently: each failure is
 caught, stored as the feed's `last_error` and turned into backoff; one slow feed never holds up another
-feed's articles. Scheduling decisions are `bot/core/schedule.py`'s, reading a feed is `feed_reader.py`'s;
-storage is seen through the Protocols in `ingest_ports.py` (`FetchOutcome` and `DuplicateFeedError`
-are the feed repository's plain value and error types). Each full read also stores the WebSub hub the
+feed's articles. What a read leaves behind (next read, pace, hub) is `bot/core/outcome.py`'s, reading a
+feed is `feed_reader.py`'s; storage is seen through the Protocols in `ingest_ports.py` (`FetchOutcome`
+and `DuplicateFeedError` are the feed repository's plain value and error types). Each full read also stores the WebSub hub the
 feed advertises (the WebSub service subscribes, told through `on_feeds_changed`); a pushed feed is read
 only every MAX_POLL_INTERVAL_SECONDS, and bodies its hub pushes are `push_ingest.py`'s.
 """
@@ -27,12 +27,12 @@ from bot.core.digest import FeedDigest
 from bot.core.errors import FeedParseError, FetchError, NewsbotError
 from bot.core.fetching import FetchResult, ThrottledError
 from bot.core.models import Feed, FetchOutcome
-from bot.core.pace import PollBudget, observe, standing_interval
+from bot.core.outcome import failed_outcome, read_outcome
+from bot.core.pace import PollBudget
 from bot.core.policy import PostPolicy
-from bot.core.schedule import next_fetch_at, seconds_until
+from bot.core.schedule import seconds_until
 from bot.core.timeutil import utcnow
 from bot.core.topics import TopicMatcher
-from bot.core.websub import discover_hub
 from bot.services.feed_catalog import FeedCatalog
 from bot.services.feed_reader import FeedReader, Preview
 from bot.services.ingest_ports import (
@@ -211,44 +211,13 @@ class IngestService:
     def _succeeded(
         self, feed: Feed, now: datetime, fetched: FetchResult, digest: FeedDigest | None, *, new: int = 0
     ) -> FetchOutcome:
-        dates = [a.published for a in digest.articles] if digest else None
-        pace = observe(feed.pace, now, dates=dates, new=new)
-        hub = None
-        if digest is not None:  # the hub it advertises now (bot.core.websub; the WebSub service subscribes)
-            hub = discover_hub(
-                link_header=fetched.link,
-                hubs=digest.hubs,
-                self_url=digest.self_url,
-                feed_url=fetched.final_url,
-            )
-            advertised = (hub.hub, hub.topic) if hub else (None, None)
-            if advertised != (feed.websub_hub, feed.websub_topic):
-                self._feeds_changed.add(feed.id)
-        if feed.pushed:  # its hub pushes changes: reading it only checks that the hub is not silent
-            interval = max(self.config.schedule.max_interval, self.config.schedule.interval).total_seconds()
-        elif self._budget is not None:
-            interval = self._budget.interval(feed.id, pace, now)
-        else:  # fixed, or a read outside a cycle (a ping's): the feed keeps its interval
-            interval = standing_interval(feed, self.config.schedule)
-        return FetchOutcome(
-            feed_id=feed.id,
-            now=now,
-            next_fetch_at=next_fetch_at(
-                feed.id, now, self.config.schedule, max_age=fetched.max_age, interval=interval
-            ),
-            ok=True,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            title=digest.title if digest else None,
-            site_url=digest.site_url if digest else None,
-            new_url=fetched.moved_to,
-            synced=digest is not None or feed.synced,
-            pace=pace,
-            poll_interval=interval,
-            websub_read=digest is not None,
-            websub_hub=hub.hub if hub else None,
-            websub_topic=hub.topic if hub else None,
+        schedule, budget = self.config.schedule, self._budget
+        outcome, hub_changed = read_outcome(
+            feed, now, fetched, digest, schedule=schedule, budget=budget, new=new
         )
+        if hub_changed:  # the WebSub service subscribes (or unsubscribes) once this is stored
+            self._feeds_changed.add(feed.id)
+        return outcome
 
     def _failed(
         self,
@@ -261,25 +230,19 @@ class IngestService:
         disable: bool = False,
         new_url: str | None = None,
     ) -> _FeedResult:
-        failures = feed.error_count + 1
-        when = now
-        if new_url is None:
-            when = next_fetch_at(
-                feed.id,
-                now,
-                self.config.schedule,
-                failures=failures,
-                retry_after=retry_after,
-                interval=standing_interval(feed, self.config.schedule),
-            )
-        if disable:
-            reason = f"{reason}; feed disabled"
-            if feed.websub_hub:  # its subscription goes too
-                self._feeds_changed.add(feed.id)
-        log.warning(
-            "feed_failed", feed_id=feed.id, url=feed.url, error=reason, failures=failures, ms=_ms(started)
+        outcome = failed_outcome(
+            feed, now, reason, self.config.schedule, retry_after=retry_after, disable=disable, new_url=new_url
         )
-        outcome = FetchOutcome(feed.id, now, when, ok=False, error=reason, disable=disable, new_url=new_url)
+        if disable and feed.websub_hub:  # its subscription goes too
+            self._feeds_changed.add(feed.id)
+        log.warning(
+            "feed_failed",
+            feed_id=feed.id,
+            url=feed.url,
+            error=outcome.error,
+            failures=feed.error_count + 1,
+            ms=_ms(started),
+        )
         return _FeedResult(outcome, "failed")
 
     async def _html_instead(
