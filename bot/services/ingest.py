@@ -6,9 +6,10 @@ thousand 304s is a handful of transactions. Feeds run concurrently and independe
 caught, stored as the feed's `last_error` and turned into backoff; one slow feed never holds up another
 feed's articles. What a read leaves behind (next read, pace, hub) is `bot/core/outcome.py`'s, reading a
 feed is `feed_reader.py`'s; storage is seen through the Protocols in `ingest_ports.py` (`FetchOutcome`
-and `DuplicateFeedError` are the feed repository's plain value and error types). Each full read also stores the WebSub hub the
-feed advertises (the WebSub service subscribes, told through `on_feeds_changed`); a pushed feed is read
-only every MAX_POLL_INTERVAL_SECONDS, and bodies its hub pushes are `push_ingest.py`'s.
+and `DuplicateFeedError` are the feed repository's plain value and error types). Each full read also
+stores the WebSub hub the feed advertises (the WebSub service subscribes, told through
+`on_feeds_changed`); a pushed feed is read only every MAX_POLL_INTERVAL_SECONDS, and bodies its hub
+pushes are `push_ingest.py`'s. `fetch_soon` reads one feed now, beside any running cycle (a ping's).
 """
 
 from __future__ import annotations
