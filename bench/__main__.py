@@ -1,8 +1,9 @@
-"""`python -m bench [ingest|publish|chat] [options]`: runs the benchmarks, prints the report, writes JSON.
+"""`python -m bench [ingest|publish|chat|freshness] [options]`: runs the benchmarks, prints the report.
 
-Each section lives in its own module (bench/ingest.py, bench/publish.py, bench/chat.py) and returns its
-numbers and goals; this module parses the command line, runs the sections in order, and writes
-`bench/results/latest.json` (or `--out`). A section that fails is reported as failed; the others still run.
+Each section lives in its own module (bench/ingest.py, bench/publish.py, bench/chat.py,
+bench/freshness.py) and returns its numbers and goals; this module parses the command line, runs the
+sections in order, and writes `bench/results/latest.json` (or `--out`). A section that fails is reported
+as failed; the others still run.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import chat, ingest, publish
+from bench import chat, freshness, ingest, publish
 from bench.report import machine, render
 from bot.logs import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("ingest", "publish", "chat")
+SECTIONS = ("ingest", "publish", "chat", "freshness")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,6 +51,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--cache-dir", type=Path, default=RESULTS, help="chat: where the filled database is kept between runs"
     )
     parser.add_argument(
+        "--fresh-seconds", type=float, default=240.0, help="freshness: seconds of publishing (default 240)"
+    )
+    parser.add_argument(
+        "--fresh-poll", type=int, default=60, help="freshness: the fixed schedule's interval (default 60)"
+    )
+    parser.add_argument(
+        "--fresh-sites",
+        default="busy=4,quiet=40,ping=2,push=2",
+        help="freshness: sites of each kind (default busy=4,quiet=40,ping=2,push=2)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=RESULTS / "latest.json", help="the JSON results (the log goes next to it)"
     )
     args = parser.parse_args(argv)
@@ -58,6 +70,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    try:
+        args.fresh_sites = {k: int(v) for k, v in (p.split("=") for p in args.fresh_sites.split(","))}
+    except ValueError:
+        parser.error("--fresh-sites is kind=count,... e.g. busy=4,quiet=40,ping=2,push=2")
+    if set(args.fresh_sites) - set(freshness.KINDS) or min(args.fresh_sites.values(), default=0) < 0:
+        parser.error(f"--fresh-sites kinds are {', '.join(freshness.KINDS)}, counts at least 0")
+    if args.fresh_seconds < 10 or args.fresh_poll < 10:
+        parser.error("--fresh-seconds and --fresh-poll must be at least 10")
     if args.scale is not None and (not args.quick or args.scale < 1):
         parser.error("--scale goes with --quick and must be at least 1")
     return args
@@ -73,6 +93,15 @@ def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if name == "publish":
         scale = (args.scale or publish.QUICK_SCALE) if args.quick else 1.0
         return asyncio.run(publish.run(burst=args.posts, steady=args.steady, scale=scale))
+    if name == "freshness":
+        return asyncio.run(
+            freshness.run(
+                duration=args.fresh_seconds,
+                poll=args.fresh_poll,
+                sites=args.fresh_sites,
+                bot_log=args.out.with_suffix(".freshness-bots.log"),
+            )
+        )
     return asyncio.run(
         chat.run(
             articles=args.articles,
@@ -104,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(render(result))
     print(
-        f"\nwritten to {args.out} (the bot's log: {log_path}; the chat section's bot processes' logs: "
-        f"{args.out.with_suffix('.chat-bots.log')})"
+        f"\nwritten to {args.out} (the bot's log: {log_path}; the bot processes' logs of the chat and "
+        f"freshness sections: {args.out.with_suffix('.chat-bots.log')}, "
+        f"{args.out.with_suffix('.freshness-bots.log')})"
     )
     failed = [n for n, s in result["sections"].items() if "error" in s]
     return 1 if failed else 0
