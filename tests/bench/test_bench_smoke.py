@@ -36,11 +36,12 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
         "--quick", "--scale", "60", "--posts", "25", "--steady", "3",
         "--articles", "1000", "--chat-feeds", str(FEEDS), "--samples", "5",
         "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
+        "--fresh-seconds", "12", "--fresh-poll", "10", "--fresh-sites", "busy=1,quiet=2,ping=1,push=1",
     ]  # fmt: skip
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=100, check=False)
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert set(result["sections"]) == {"ingest", "publish", "chat"}
+    assert set(result["sections"]) == {"ingest", "publish", "chat", "freshness"}
     assert result["machine"]["cpus"] >= 1
     assert out.with_suffix(".log").stat().st_size > 0  # the bot logged, to the file and not the report
     assert b"bot_started" in out.with_suffix(".chat-bots.log").read_bytes()  # the chat bench's bot process
@@ -94,3 +95,12 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     commands = {p["command"].split()[0] for p in chat["query_plans"]}
     assert commands == {"/latest", "/topic", "/search"}
     assert all(p["plan"] and not p["full_scans"] for p in chat["query_plans"])
+
+    fresh = result["sections"]["freshness"]
+    assert fresh["sites"] == {"busy": 1, "quiet": 2, "ping": 1, "push": 1}
+    assert b"http_server_started" in out.with_suffix(".freshness-bots.log").read_bytes()
+    for side in ("fixed", "instant"):
+        assert fresh[side]["requests_per_hour"] > 0
+        assert fresh[side]["busy"]["stories"] >= 1  # a busy site publishes every 8 s at this size
+    for kind in ("ping", "push"):  # the instant bot posts every story it was told of, at once
+        assert fresh["instant"][kind]["posted"] == fresh["instant"][kind]["stories"]
