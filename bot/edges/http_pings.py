@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.core.pings import MAX_PING_BYTES, PingError, ping_urls, xmlrpc_answer
+from bot.edges.http_server import read_body
 from bot.services.pings import PingService
 
 XML_TYPE = "text/xml"
@@ -23,9 +24,7 @@ def _is_xml(body: bytes, content_type: str) -> bool:
 
 def ping_routes(pings: PingService) -> list[web.RouteDef]:
     async def ping(request: web.Request) -> web.Response:
-        if (request.content_length or 0) > MAX_PING_BYTES:
-            return web.json_response({"ok": False, "error": "ping body over 64 KiB"}, status=413)
-        body = await _read_capped(request)
+        body = await read_body(request, MAX_PING_BYTES)
         if body is None:
             return web.json_response({"ok": False, "error": "ping body over 64 KiB"}, status=413)
         xml = _is_xml(body, request.content_type)
@@ -47,18 +46,6 @@ def ping_routes(pings: PingService) -> list[web.RouteDef]:
         )
 
     return [web.post("/ping", ping)]
-
-
-async def _read_capped(request: web.Request) -> bytes | None:
-    """The whole body (however it arrives: chunked, in many reads), or None once it passes the cap."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_PING_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _xml(body: bytes, status: int = 200) -> web.Response:

@@ -60,6 +60,21 @@ class HttpServer:
             await runner.cleanup()
 
 
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole request body, however it arrives (a Content-Length, chunks, many small reads), or None
+    as soon as it is larger than `limit` bytes (the caller answers 413; the rest is never read)."""
+    if (request.content_length or 0) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:  # a body without (or with a false) Content-Length
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """A listening socket; no SO_REUSEPORT, so a port another process holds is an error, not shared."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.edges.http_server import read_body
 from bot.services.websub import WebSubService
 
 CALLBACK_PATH = "/websub/{token}"
-READ_CHUNK = 64 * 1024
 
 
 def websub_routes(websub: WebSubService, *, max_bytes: int) -> list[web.RouteDef]:
@@ -29,16 +29,9 @@ def websub_routes(websub: WebSubService, *, max_bytes: int) -> list[web.RouteDef
         if not await websub.known(token):
             websub.quiet.warning("websub_unknown_callback", token=token[:8])
             return web.Response(status=404, text="no such subscription")
-        if (request.content_length or 0) > max_bytes:
+        body = await read_body(request, max_bytes)
+        if body is None:
             return web.Response(status=413, text="body over MAX_FEED_BYTES")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.content.iter_chunked(READ_CHUNK):
-            size += len(chunk)
-            if size > max_bytes:  # a body without (or with a false) Content-Length
-                return web.Response(status=413, text="body over MAX_FEED_BYTES")
-            chunks.append(chunk)
-        body = b"".join(chunks)
         verdict = await websub.receive(
             token,
             body,
