@@ -1,10 +1,12 @@
-"""The ingest benchmark (issue 3): newsbot's cycle and lemon24/reader's `update_feeds`, side by side.
+"""The ingest benchmark (issues 3 and 11): newsbot's cycle and lemon24/reader's `update_feeds`, side by side.
 
-Both sides read the same loopback farm (bench/farm.py), each round in a fresh process with a fresh
-database (bench/side_newsbot.py, bench/side_reader.py), one cold cycle (every entry new) then one warm
-cycle (every feed answers 304). Rounds alternate between the sides so that a noisy neighbour on the
-machine hurts both; medians are reported. Memory is the peak of the summed RSS of the side's process tree
-(newsbot's parse workers included), sampled from here (bench/proctree.py).
+Both sides read the same loopback farm (bench/farm.py: 1,000 feeds in the shapes the web serves, WordPress
+with and without content:encoded, newsroom RSS, Atom, JSON Feed, 10 to 100 items), each round in a fresh
+process with a fresh database (bench/side_newsbot.py, bench/side_reader.py), one cold cycle (every entry
+new) then one warm cycle (every feed answers 304). Rounds alternate between the sides so that a noisy
+neighbour on the machine hurts both; medians are reported, and the ratios are those of the medians.
+Memory is the peak of the summed PSS of the side's process tree (newsbot's parse workers included),
+sampled from here (bench/proctree.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.farm import HOSTS, Farm, make_feed
+from bench.farm import HOSTS, SHAPES, Farm
 from bench.proctree import run_sampled
 from bench.report import Goal, median
 
@@ -61,8 +63,8 @@ def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def run(*, feeds: int, rounds: int, reader_rounds: int, timeout: float = 1800.0) -> dict[str, Any]:
     have_reader = importlib.util.find_spec("reader") is not None
     runs: dict[str, list[dict[str, Any]]] = {"newsbot": [], "reader": []}
-    feed_kib = len(make_feed(0)) / 1024
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, Farm(feeds) as farm:
+        mix = farm.mix
         workdir = Path(tmp)
         urls_file = workdir / "urls.txt"
         urls_file.write_text("\n".join(farm.urls))
@@ -72,8 +74,7 @@ def run(*, feeds: int, rounds: int, reader_rounds: int, timeout: float = 1800.0)
     theirs = _medians(runs["reader"]) if runs["reader"] else None
     result: dict[str, Any] = {
         "feeds": feeds,
-        "items_per_feed": 40,
-        "feed_kib": round(feed_kib, 1),
+        "mix": mix,
         "hosts": min(HOSTS, feeds),
         "rounds": {"newsbot": len(runs["newsbot"]), "reader": len(runs["reader"])},
         "newsbot": {"median": ours, "runs": runs["newsbot"]},
@@ -96,13 +97,13 @@ def run(*, feeds: int, rounds: int, reader_rounds: int, timeout: float = 1800.0)
         result["ratios"] = {"cold_throughput": cold_ratio, "warm_speed": warm_ratio}
         goals[:0] = [
             Goal(
-                "cold throughput vs reader",
+                "cold throughput vs reader (the mix)",
                 f">= {COLD_GOAL:g}x",
                 f"{cold_ratio:.2f}x ({ours['entries_per_s']:.0f} vs {theirs['entries_per_s']:.0f} entries/s)",
                 cold_ratio >= COLD_GOAL,
             ),
             Goal(
-                "warm cycle (all 304) vs reader",
+                "warm cycle (all 304) vs reader (the mix)",
                 f">= {WARM_GOAL:g}x faster",
                 f"{warm_ratio:.2f}x ({ours['warm_s']:.2f} s vs {theirs['warm_s']:.2f} s)",
                 warm_ratio >= WARM_GOAL,
@@ -117,9 +118,16 @@ def run(*, feeds: int, rounds: int, reader_rounds: int, timeout: float = 1800.0)
 
 def _lines(result: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any] | None) -> list[str]:
     r = result["rounds"]
+    mix = result["mix"]
+    shapes = ", ".join(f"{k} {mix['shapes'][k]['feeds']}" for k in SHAPES if k in mix["shapes"])
+    low, mid, high = mix["kib_min_median_max"]
     lines = [
-        f"  {result['feeds']} WordPress feeds x 40 items ({result['feed_kib']:.0f} KiB each) on "
-        f"{result['hosts']} loopback hosts;",
+        f"  {result['feeds']} feeds on {result['hosts']} loopback hosts: {mix['entries']:,} entries, "
+        f"{mix['mib']:.0f} MiB, in the shapes of the web's news feeds (bench/farm.py):",
+        f"    {shapes};",
+        "    items per feed (feeds): "
+        + ", ".join(f"{n} ({count})" for n, count in mix["items"].items())
+        + f"; {low:.0f}-{high:.0f} KiB a feed, median {mid:.0f};",
         f"  medians of {r['newsbot']} newsbot and {r['reader']} reader rounds, each in a fresh process;",
         "  peak MiB: summed PSS of the process tree; CPU s: the whole run (cold + warm + start-up) of",
         "  the first thread + the process's other threads + its child processes",

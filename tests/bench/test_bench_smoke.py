@@ -1,8 +1,9 @@
 """`python -m bench` at toy size, through the same code paths as `make bench`, so the benchmarks cannot rot.
 
-Five feeds, a 25-post burst with Telegram's window cut to one second, a thousand articles: the result JSON
-must have every section's numbers and goals, and the numbers must be the right counts. Nothing here is
-timed against a goal: the machine running the suite says nothing about the bot's speed.
+Five feeds (the first five shapes of the farm's mix), a 25-post burst with Telegram's window cut to one
+second, a thousand articles: the result JSON must have every section's numbers and goals, and the numbers
+must be the right counts. Nothing here is timed against a goal: the machine running the suite says nothing
+about the bot's speed.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.farm import farm_feed
 from tests.kits import ROOT
 
-FEEDS, ITEMS = 5, 40
+FEEDS = 5
 
 
 def _goals_ok(section: dict[str, Any]) -> None:
@@ -54,8 +56,11 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     )
 
     ingest = result["sections"]["ingest"]
+    entries = sum(farm_feed(i).items for i in range(FEEDS))
+    assert ingest["mix"]["entries"] == entries
+    assert len(ingest["mix"]["shapes"]) == FEEDS  # the first feeds of the mix are each of another shape
     ours = ingest["newsbot"]["median"]
-    assert ours["entries"] == ours["cold_new"] == FEEDS * ITEMS
+    assert ours["entries"] == ours["cold_new"] == entries
     assert ours["warm_not_modified"] == FEEDS
     assert ours["cold_failed"] == ours["warm_failed"] == 0
     assert ours["cold_s"] > 0
@@ -65,7 +70,7 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     assert ours["processes"] >= 2
     assert ours["cpu_s"] >= ours["cpu_main_s"] >= ours["cpu_loop_s"] > 0
     if importlib.util.find_spec("reader") is not None:
-        assert ingest["reader"]["median"]["entries"] == FEEDS * ITEMS
+        assert ingest["reader"]["median"]["entries"] == entries
         assert ingest["ratios"]["cold_throughput"] > 0
         assert ingest["ratios"]["warm_speed"] > 0
     else:  # `make test` does not install the bench extras: the section says so instead of failing
@@ -86,7 +91,7 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     chat = result["sections"]["chat"]
     assert chat["database"]["articles"] == 1000
     assert not chat["database"]["cached"]
-    assert chat["ingest_cycle"]["new"] == FEEDS * ITEMS
+    assert chat["ingest_cycle"]["new"] == entries
     assert chat["errors"] == 0
     for phase in ("while_ingesting", "idle"):
         assert set(chat[phase]) == {"/latest", "/topic", "/search"}
