@@ -23,6 +23,7 @@ import functools
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -73,6 +74,27 @@ def _exit_with_owner(owner: Connection) -> None:
     os._exit(0)
 
 
+def _main_imports() -> list[str]:
+    """The modules every new worker would import before its first task, for the forkserver to import once.
+
+    multiprocessing runs the parent's main module again in each new worker (`spawn.prepare`), and with it
+    everything that module imports: for `newsbot` (its main is bot.edges.cli) or the ingest benchmark's
+    side process, the whole bot, about 0.3 CPU-seconds per worker spent at the start of the first cycle,
+    while the loop is fetching. Imported in the forkserver first, they are loaded in every worker forked
+    from it (and their pages shared).
+    """
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name:  # `python -m package.module` (a package's __main__ is not run again: spawn skips it)
+        return [] if name == "__main__" or name.endswith(".__main__") else [name]
+    if main is None or not getattr(main, "__file__", None):
+        return []  # `python -c`, an interactive session, a forkserver's own main: nothing is run again
+    found = {getattr(v, "__module__", None) for k, v in vars(main).items() if not k.startswith("__")}
+    return sorted(
+        m for m in found if isinstance(m, str) and m in sys.modules and m not in ("__main__", "builtins")
+    )
+
+
 class ParsePool:
     """`digest` and `page` run in a process pool; bodies under `inline_below` bytes are parsed inline."""
 
@@ -95,7 +117,7 @@ class ParsePool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["bot.adapters.parse_pool"])
+        context.set_forkserver_preload(["bot.adapters.parse_pool", *_main_imports()])
         watched, alive = context.Pipe(duplex=False)
         executor = ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_init_worker, initargs=(watched,)
