@@ -636,9 +636,10 @@ def _extension(index: int) -> str:
     return "json" if shape_of(index) == "json" else "xml"
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on `host` now (for a server another process, or a later step, will bind)."""
     with socket.socket() as s:
-        s.bind(("127.0.0.2", 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
@@ -647,7 +648,7 @@ class Farm:
 
     def __init__(self, n_feeds: int) -> None:
         self.n_feeds = n_feeds
-        self.port = free_port()
+        self.port = free_port("127.0.0.2")
         ctx = multiprocessing.get_context("spawn")
         self._ready = ctx.Event()
         self._stop = ctx.Event()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from bench.chat import bot_process
 from bench.freshness_sites import KINDS, SiteFarm
 
 __all__ = ["KINDS", "run"]
+from bench.farm import free_port
 from bench.report import Goal, median, percentile
 from bot.sandbox.botapi import LocalBotAPI
 
@@ -41,12 +41,6 @@ TOKENS = {
 PUSH_P95_GOAL_S = 5.0
 BUSY_MEDIAN_RATIO_GOAL = 0.5
 REQUEST_RATIO_GOAL = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def bot_env(side: str, farm: SiteFarm, api: LocalBotAPI, db: Path, poll: int) -> dict[str, str]:

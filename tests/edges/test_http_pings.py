@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bench.farm import free_port
 from bot.core.errors import ConfigError
 from bot.edges.app import serve
 from bot.settings import load_settings
@@ -21,12 +22,6 @@ from tests.kits.chatkit import CHANNEL, ChatBot, poll_until, running_bot
 from tests.kits.feedserver import RSS_TYPE, FeedServer
 
 NOW = datetime.now(UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def feed(site: str, stories: int) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bench.farm import free_port
 from bot.core.fetching import USER_AGENT
 from bot.core.websub import sign
 from bot.sandbox.websub_hub import LocalHub, serve_hub
@@ -26,12 +26,6 @@ from tests.kits.feedserver import RSS_TYPE, FeedServer
 
 NOW = datetime.now(UTC)
 MAX_BYTES = 64 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def feed(site: str, hub: str, topic: str, stories: range) -> bytes:
