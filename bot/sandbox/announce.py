@@ -13,13 +13,13 @@ is counted for the page (`stats`). The hub itself is `websub_hub`, the bot's sid
 
 from __future__ import annotations
 
-import asyncio
 import xmlrpc.client
 from dataclasses import dataclass, field
 
 import aiohttp
 import structlog
 
+from bot.sandbox.outbound import Outbound
 from bot.sandbox.stories import PUBLICATIONS, publication
 
 log = structlog.get_logger(__name__)
@@ -48,35 +48,28 @@ class Announcer:
     stats: dict[str, SiteStats] = field(default_factory=lambda: {p.key: SiteStats() for p in PUBLICATIONS})
 
     def __post_init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._out = Outbound(timeout=self.timeout, headers={"User-Agent": USER_AGENT})
 
     def announce(self, key: str, change: str) -> None:
         """The newsroom's listener: the site `key` published (or revised) a story."""
         delivery = publication(key).delivery
         if delivery == "push" or (delivery == "ping" and change == "published"):
-            task = asyncio.get_running_loop().create_task(self._send(key, delivery))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._out.spawn(self._send(key, delivery))
 
     async def _send(self, key: str, delivery: str) -> None:
         pub = publication(key)
         site = f"{self.origin}/{key}/"
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout), headers={"User-Agent": USER_AGENT}
-            )
         stats = self.stats[key]
         try:
             if delivery == "push":
                 form = {"hub.mode": "publish", "hub.url": f"{site}{pub.feed_path}"}
-                async with self._session.post(self.hub_url, data=form) as response:
+                async with self._out.session.post(self.hub_url, data=form) as response:
                     ok = response.status < 300
                     detail = f"hub answered HTTP {response.status}"
             else:
                 body = xmlrpc.client.dumps((pub.name, site), "weblogUpdates.ping")
                 headers = {"Content-Type": "text/xml"}
-                async with self._session.post(self.ping_url, data=body, headers=headers) as response:
+                async with self._out.session.post(self.ping_url, data=body, headers=headers) as response:
                     answer = await response.read()
                 (reply,), _ = xmlrpc.client.loads(answer)
                 struct = reply if isinstance(reply, dict) else {}
@@ -92,10 +85,4 @@ class Announcer:
             log.info("sample_site_announce_failed", site=key, delivery=delivery, error=detail)
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._out.close()

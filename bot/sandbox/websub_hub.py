@@ -32,6 +32,7 @@ import structlog
 from aiohttp import web
 
 from bot.core.websub import sign
+from bot.sandbox.outbound import Outbound
 
 log = structlog.get_logger(__name__)
 
@@ -67,8 +68,7 @@ class LocalHub:
     events: list[HubEvent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._out = Outbound(timeout=self.timeout)
         self._changed = asyncio.Event()
 
     # -- observing -----------------------------------------------------------------------------------------
@@ -126,15 +126,11 @@ class LocalHub:
         return web.Response(status=202)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._out.spawn(work)
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        return self._session
+        return self._out.session
 
     async def _verify(self, mode: str, topic: str, callback: str, secret: str | None, lease: int) -> None:
         if mode == "subscribe" and topic in self.deny:
@@ -219,13 +215,7 @@ class LocalHub:
         self._note("delivery_failed", sub.topic, sub.callback, f"gave up: {outcome}")
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._out.close()
 
 
 def _absolute(url: str) -> bool:
