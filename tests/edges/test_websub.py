@@ -28,6 +28,16 @@ NOW = datetime.now(UTC)
 MAX_BYTES = 64 * 1024
 
 
+def pushed_bot(port: int, topic: str) -> dict[str, str]:
+    """Settings of a bot reading `topic`, with its HTTP server on `port` and polling only hourly."""
+    return {
+        "HTTP_LISTEN": f"127.0.0.1:{port}",
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "POLL_INTERVAL_SECONDS": "3600",
+        "FEEDS": topic,
+    }
+
+
 def feed(site: str, hub: str, topic: str, stories: range) -> bytes:
     items = "".join(
         f"<item><title>Planet story {i}</title><link>{site}story/{i}</link><guid>{site}story/{i}</guid>"
@@ -170,12 +180,7 @@ async def test_a_denied_subscription_falls_back_to_polling_and_says_so(tmp_path:
         site, topic = planet.url("/planet/"), planet.url("/planet/feed/")
         async with serve_hub(LocalHub(deny={topic})) as hub:
             planet.route("/planet/feed/", feed(site, hub.url, topic, range(1)), content_type=RSS_TYPE)
-            overrides = {
-                "HTTP_LISTEN": f"127.0.0.1:{port}",
-                "PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "POLL_INTERVAL_SECONDS": "3600",
-                "FEEDS": topic,
-            }
+            overrides = pushed_bot(port, topic)
             async with running_bot(tmp_path, articles=5, **overrides) as bot:
                 await hub.wait_for(lambda: bool(hub.kinds("denied")), timeout=20)
                 await poll_until(
@@ -207,12 +212,7 @@ async def test_a_short_lease_is_renewed_before_it_ends(tmp_path: Path) -> None:
     async with FeedServer() as planet, serve_hub(LocalHub(max_lease=8)) as hub:
         site, topic = planet.url("/planet/"), planet.url("/planet/feed/")
         planet.route("/planet/feed/", feed(site, hub.url, topic, range(1)), content_type=RSS_TYPE)
-        overrides = {
-            "HTTP_LISTEN": f"127.0.0.1:{port}",
-            "PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "POLL_INTERVAL_SECONDS": "3600",
-            "FEEDS": topic,
-        }
+        overrides = pushed_bot(port, topic)
         async with running_bot(tmp_path, articles=5, **overrides) as bot:
             await hub.wait_for(lambda: bool(hub.kinds("subscribed")), timeout=20)
             await hub.wait_for(lambda: len(hub.kinds("subscribed")) >= 3, timeout=40)  # renewed twice
