@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.daytime import QuietWindow, load_zone, parse_quiet_hours, parse_times
 from bot.core.errors import ConfigError
 from bot.core.render import validate_template
 
@@ -78,6 +81,24 @@ class Settings(BaseSettings):
     # where the outside world reaches that server (https behind a reverse proxy); needed for push
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
 
+    # newsroom: review before posting, breaking news, digests, quiet hours, reader tips
+    review: bool = Field(default=False, alias="REVIEW")  # on|off; admins switch it with /review
+    review_chat_id: str | None = Field(default=None, alias="REVIEW_CHAT_ID")  # the editors' group
+    review_expiry_hours: float = Field(default=6, gt=0, le=24 * 30, alias="REVIEW_EXPIRY_HOURS")
+    breaking_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["Breaking News", "Breaking"], alias="BREAKING_CATEGORIES"
+    )
+    breaking_prefix: str = Field(default="🔴 BREAKING", max_length=64, alias="BREAKING_PREFIX")
+    pin_breaking: bool = Field(default=True, alias="PIN_BREAKING")
+    pin_hours: float = Field(default=6, gt=0, le=24 * 30, alias="PIN_HOURS")
+    timezone: str = Field(default="UTC", alias="TIMEZONE")
+    digest_times: str = Field(default="", alias="DIGEST_TIMES")  # "08:00,18:00" in TIMEZONE; empty = off
+    digest_size: int = Field(default=8, ge=1, le=30, alias="DIGEST_SIZE")
+    digest_grace_minutes: int = Field(default=60, ge=0, le=24 * 60, alias="DIGEST_GRACE_MINUTES")
+    quiet_hours: str = Field(default="", alias="QUIET_HOURS")  # "23:00-07:00" in TIMEZONE; empty = off
+    quiet_mode: Literal["silent", "hold"] = Field(default="silent", alias="QUIET_MODE")
+    tips_per_hour: int = Field(default=5, ge=0, le=1000, alias="TIPS_PER_HOUR")  # 0 = tips off
+
     @field_validator("post_template")
     @classmethod
     def _template(cls, value: str) -> str:
@@ -104,6 +125,55 @@ class Settings(BaseSettings):
         if low is not None and value < low:
             raise ValueError(f"must be at least MIN_POLL_INTERVAL_SECONDS ({low})")
         return value
+
+    @field_validator("review", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in ("on", "off"):
+                return word == "on"
+            if word not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError("must be on or off")
+        return value
+
+    @field_validator("review_chat_id")
+    @classmethod
+    def _review_chat(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if not re.match(r"^-?\d{1,15}$", value):
+            raise ValueError("must be the editors' group's numeric id, e.g. -1001234567890")
+        return value
+
+    @field_validator("breaking_categories", mode="before")
+    @classmethod
+    def _breaking(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        load_zone(value)
+        return value.strip()
+
+    @field_validator("digest_times")
+    @classmethod
+    def _digest_times(cls, value: str) -> str:
+        parse_times(value)
+        return value.strip()
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value.strip()
+
+    @field_validator("quiet_mode", mode="before")
+    @classmethod
+    def _quiet_mode(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -177,6 +247,18 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ValueError("must be an absolute http(s) URL such as https://news.example.com/newsbot")
         return value.rstrip("/")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return load_zone(self.timezone)
+
+    @property
+    def digest_slots(self) -> tuple[time, ...]:
+        return parse_times(self.digest_times)
+
+    @property
+    def quiet_window(self) -> QuietWindow | None:
+        return parse_quiet_hours(self.quiet_hours)
 
     @property
     def token(self) -> str | None:

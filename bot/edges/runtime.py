@@ -18,6 +18,7 @@ from bot.adapters.fetcher import Fetcher, make_client
 from bot.adapters.hub_client import HubClient
 from bot.adapters.parse_pool import ParsePool
 from bot.adapters.repo_articles import ArticleRepo
+from bot.adapters.repo_audit import AuditRepo
 from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_ingest import IngestRepo
@@ -29,6 +30,7 @@ from bot.core.policy import PostPolicy
 from bot.core.timeutil import utcnow
 from bot.edges.ingest_process import IngestProcess
 from bot.logs import register_secret
+from bot.services.audit import Audit
 from bot.services.fanout import Fanout
 from bot.services.feed_reader import FeedReader, ReaderConfig
 from bot.services.ingest import IngestService
@@ -55,6 +57,7 @@ class Runtime:
     feeds: FeedRepo
     articles: ArticleRepo
     policy: PostPolicy
+    audit: Audit  # every admin change: await runtime.audit.record(actor, "action", "detail")
     channel_username: str | None = None
     implemented_commands: set[str] = field(default_factory=lambda: {"start", "help"})
     background: list[tuple[str, BackgroundTask]] = field(default_factory=list)
@@ -177,6 +180,7 @@ async def _open_storage(settings: Settings, *, migrate: bool) -> Runtime:
         feeds=FeedRepo(db),
         articles=ArticleRepo(db),
         policy=post_policy(settings),
+        audit=Audit(AuditRepo(db)),
     )
 
 
