@@ -24,6 +24,7 @@ READER_COMMANDS: tuple[Command, ...] = (
     Command("subscribe", "<topic>", "Get a private message for each new article in a topic"),
     Command("unsubscribe", "<topic>", "Stop messages for a topic"),
     Command("mytopics", "", "The topics you follow"),
+    Command("tip", "<text>", "Send the newsroom a tip (a photo with a /tip caption works too)"),
 )
 
 ADMIN_COMMANDS: tuple[Command, ...] = (
@@ -40,6 +41,11 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
     Command("removetopic", "<name>", "Remove a topic (also /deltopic)", admin=True),
     Command("pause", "", "Stop posting to the channel", admin=True),
     Command("resume", "", "Resume posting to the channel", admin=True),
+    Command("review", "[feed id] on|off", "Editors approve each article before it is posted", admin=True),
+    Command("breaking", "<article id|url>", "Post an article as breaking news (pinned)", admin=True),
+    Command("audit", "[n]", "The latest admin changes: who, what, when", admin=True),
+    Command("block", "<user id>", "Block a reader from tips and commands", admin=True),
+    Command("unblock", "<user id>", "Unblock a reader", admin=True),
 )
 
 
