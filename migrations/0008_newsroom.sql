@@ -11,6 +11,7 @@ ALTER TABLE outbox ADD COLUMN silent INTEGER NOT NULL DEFAULT 0 CHECK (silent IN
 ALTER TABLE outbox ADD COLUMN headline_edit TEXT;
 ALTER TABLE outbox ADD COLUMN dek_edit TEXT;
 CREATE INDEX outbox_in_review ON outbox (article_id) WHERE review = 1;
+CREATE INDEX outbox_heads ON outbox (chat_id, breaking DESC, id) WHERE state = 'queued' AND review = 0;
 
 -- Per-feed review switch: NULL follows the bot-wide one (REVIEW, or /review on|off in bot_state).
 ALTER TABLE feeds ADD COLUMN review INTEGER CHECK (review IN (0, 1));

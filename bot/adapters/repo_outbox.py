@@ -18,9 +18,17 @@ from bot.core.timeutil import from_epoch, to_epoch
 _PAUSE_KEY = "posting_paused"
 # The database's wall clock in milliseconds (SQLite 3.40 has no unixepoch('subsec')).
 _NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+# An editor's headline/dek (review Edit) replaces the article's in this post, corrections included.
 _ITEM_SQL = (
     "SELECT o.id, o.article_id, o.chat_id, o.attempts, o.message_id, o.sent_text, o.queued_at, o.sent_at,"
-    " a.headline, a.dek, a.url, a.source, a.categories FROM outbox o JOIN articles a ON a.id = o.article_id"
+    " COALESCE(o.headline_edit, a.headline) AS headline, COALESCE(o.dek_edit, a.dek) AS dek,"
+    " a.url, a.source, a.categories, o.breaking, o.silent"
+    " FROM outbox o JOIN articles a ON a.id = o.article_id"
+)
+# The post as it should read now: used to tell whether a sent post needs a correction.
+_SAME_AS_SENT = (
+    "EXISTS (SELECT 1 FROM articles a WHERE a.id = outbox.article_id"
+    " AND COALESCE(outbox.headline_edit, a.headline) = ? AND COALESCE(outbox.dek_edit, a.dek) = ?)"
 )
 _NOT_PAUSED = "NOT EXISTS (SELECT 1 FROM channels c WHERE c.chat_id = o.chat_id AND c.paused = 1)"
 
@@ -42,6 +50,8 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         message_id=row["message_id"],
         sent_text=row["sent_text"],
         sent_at=from_epoch(row["sent_at"]),
+        breaking=bool(row["breaking"]),
+        silent=bool(row["silent"]),
     )
 
 
@@ -69,15 +79,22 @@ class OutboxRepo:
             )
         return [_item(r) for r in rows]
 
-    async def due_heads(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
-        """The oldest queued post of each unpaused chat, if it is due; oldest first across chats.
+    async def due_heads(
+        self, now: datetime, limit: int = 100, *, breaking_only: bool = False
+    ) -> list[OutboxItem]:
+        """The head of each unpaused chat's queue, if it is due; breaking heads first, then oldest first.
 
-        A chat whose oldest post waits for a retry waits as a whole: posts go out in order per chat.
+        A chat's head is its oldest breaking post, else its oldest post; rows waiting for an editor
+        (review = 1) are not in the queue. A chat whose head waits for a retry waits as a whole: posts go
+        out in order per chat. `breaking_only` (quiet hours, hold mode) leaves the other posts queued.
         """
         rows = await self.db.fetchall(
-            f"{_ITEM_SQL} WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE state = 'queued' GROUP BY chat_id)"
-            f" AND o.not_before <= ? AND {_NOT_PAUSED} ORDER BY o.id LIMIT ?",
-            (to_epoch(now), limit),
+            f"{_ITEM_SQL} WHERE o.id IN (SELECT (SELECT q.id FROM outbox q WHERE q.chat_id = c.chat_id"
+            "  AND q.state = 'queued' AND q.review = 0 ORDER BY q.breaking DESC, q.id LIMIT 1)"
+            "  FROM (SELECT DISTINCT chat_id FROM outbox WHERE state = 'queued' AND review = 0) c)"
+            f" AND o.not_before <= ? AND {_NOT_PAUSED} AND (o.breaking = 1 OR NOT ?)"
+            " ORDER BY o.breaking DESC, o.id LIMIT ?",
+            (to_epoch(now), breaking_only, limit),
         )
         return [_item(r) for r in rows]
 
@@ -109,8 +126,7 @@ class OutboxRepo:
                 "UPDATE outbox SET state = 'sent', message_id = ?, sent_text = ?, sent_at = ?,"
                 f" not_before = 0, latency_ms = MAX(0, {_NOW_MS} - COALESCE(queued_ms,"
                 " (SELECT first_seen_at * 1000 FROM articles WHERE id = outbox.article_id))),"
-                " needs_edit = NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = outbox.article_id"
-                " AND a.headline = ? AND a.dek = ?) WHERE id = ?",
+                f" needs_edit = NOT {_SAME_AS_SENT} WHERE id = ?",
                 (message_id, text, to_epoch(now), headline, dek, outbox_id),
             )
             rows = list(
@@ -163,8 +179,7 @@ class OutboxRepo:
         """The post shows `text` now (None: unchanged); the flag stays if the article changed again."""
         await self.db.execute_write(
             "UPDATE outbox SET sent_text = COALESCE(?, sent_text), not_before = 0,"
-            " needs_edit = NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = outbox.article_id"
-            " AND a.headline = ? AND a.dek = ?) WHERE id = ?",
+            f" needs_edit = NOT {_SAME_AS_SENT} WHERE id = ?",
             (text, headline, dek, outbox_id),
         )
 

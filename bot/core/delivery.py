@@ -44,6 +44,8 @@ class OutboxItem:
     message_id: int | None = None
     sent_text: str | None = None
     sent_at: datetime | None = None
+    breaking: bool = False  # head of its chat's queue, always notifies, marked, maybe pinned
+    silent: bool = False  # an editor chose "Post silently"
 
 
 class DeliveryError(PublishError):
