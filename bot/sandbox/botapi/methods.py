@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from bot.core.telegram_html import ParsedText
+from bot.sandbox.botapi.methods_buttons import ButtonMethods, check_markup
 from bot.sandbox.botapi.model import (
     ApiError,
     Chat,
@@ -21,7 +22,7 @@ from bot.sandbox.botapi.model import (
     bad_request,
     member_json,
 )
-from bot.sandbox.botapi.state import BotAPIState, float_param, int_param
+from bot.sandbox.botapi.state import float_param, int_param
 
 Method = Callable[[JSONDict], Awaitable[Any]]
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}\Z")
@@ -49,7 +50,10 @@ _METHODS = {
     "editMessageCaption": "edit_message_caption",
     "editMessageReplyMarkup": "edit_message_reply_markup",
     "deleteMessage": "delete_message",
-    "answerCallbackQuery": "ok_true",
+    "answerCallbackQuery": "answer_callback_query",
+    "pinChatMessage": "pin_chat_message",
+    "unpinChatMessage": "unpin_chat_message",
+    "unpinAllChatMessages": "unpin_all_chat_messages",
     "setMyDescription": "ok_true",
     "setMyShortDescription": "ok_true",
     "setChatMenuButton": "ok_true",
@@ -57,7 +61,7 @@ _METHODS = {
 _BY_LOWER = {name.lower(): name for name in _METHODS}
 
 
-class BotAPIMethods(BotAPIState):
+class BotAPIMethods(ButtonMethods):
     """getMe, getUpdates, commands, chats and members, send/edit/delete: one coroutine per Bot API method."""
 
     def resolve_method(self, name: str) -> tuple[str, Method] | None:
@@ -241,8 +245,9 @@ class BotAPIMethods(BotAPIState):
         preview: JSONDict | None = None,
         photo: str | None = None,
     ) -> JSONDict:
+        markup = check_markup(params.get("reply_markup"))
+        reply_to = self.reply_target(chat, params)
         self.take_send_slot(chat)
-        markup = params.get("reply_markup")
         message = SentMessage(
             chat_id=chat.id,
             message_id=chat.next_message_id(),
@@ -256,12 +261,22 @@ class BotAPIMethods(BotAPIState):
             disable_notification=params.get("disable_notification") is True,
             reply_markup=markup if isinstance(markup, dict) else None,
             photo=photo,
+            reply_to=reply_to,
         )
         self.messages.setdefault(chat.id, []).append(message)
         self.stats["sent"] += 1
         self.publish(message.to_event("message_sent", chat))
         self.notify()
-        return message.to_json(chat, self.bot_user)
+        return self.message_json(chat, message)
+
+    def message_json(self, chat: Chat, message: SentMessage) -> JSONDict:
+        """The Message JSON of a bot message, with the message it replies to."""
+        out = message.to_json(chat, self.bot_user)
+        if message.reply_to is not None:
+            replied = self.find_message_json(chat, message.reply_to)
+            if replied is not None:
+                out["reply_to_message"] = replied
+        return out
 
     def bot_message(self, chat: Chat, message_id: int) -> SentMessage | None:
         for message in self.messages.get(chat.id, ()):
@@ -289,8 +304,7 @@ class BotAPIMethods(BotAPIState):
 
         Missing reply_markup removes the keyboard; an edit changing nothing answers "message is not modified".
         """
-        markup = params.get("reply_markup")
-        markup = markup if isinstance(markup, dict) else None
+        markup = check_markup(params.get("reply_markup"))
         if key is None:
             parsed = ParsedText(message.text)
             entities = message.entities

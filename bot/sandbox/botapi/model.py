@@ -108,6 +108,7 @@ class Chat:
     started: bool = True  # private chats: the user has started the bot
     blocked: bool = False  # private chats: the user has blocked the bot
     admins: dict[int, str] = field(default_factory=dict)  # user id -> "creator" or "administrator"
+    bot_can_pin: bool = True  # as an administrator: can_edit_messages (channels) / can_pin_messages (groups)
     last_message_id: int = 0
 
     def next_message_id(self) -> int:
@@ -169,6 +170,7 @@ class SentMessage:
     deleted: bool = False
     edit_date: int | None = None
     history: list[str] = field(default_factory=list)  # earlier raw texts, oldest first
+    reply_to: int | None = None  # the message id this one replies to
 
     def to_json(self, chat: Chat, bot_user: JSONDict) -> JSONDict:
         """The Bot API Message object python-telegram-bot can de_json."""
@@ -214,6 +216,8 @@ class SentMessage:
             "edit_date": self.edit_date,
             "disable_notification": self.disable_notification,
             "link_preview_options": self.link_preview_options,
+            "reply_markup": self.reply_markup,
+            "reply_to": self.reply_to,
         }
 
 

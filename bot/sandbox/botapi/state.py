@@ -79,6 +79,10 @@ class BotAPIState:
         self.faults: list[Fault] = []
         self.outage = False
         self.subscribers: list[asyncio.Queue[JSONDict]] = []
+        self.callbacks: dict[str, Any] = {}
+        """Callback queries delivered, by id (methods_buttons.CallbackRecord)."""
+        self.pins: dict[int, list[int]] = {}
+        """Pinned message ids per chat, oldest pin first."""
 
     # -- change notification --------------------------------------------------------------------------------
 
