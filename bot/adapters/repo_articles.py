@@ -15,7 +15,8 @@ import aiosqlite
 
 from bot.adapters.db import Database
 from bot.core.models import Article
-from bot.core.policy import PostPolicy, choose_posts
+from bot.core.policy import PostPolicy, choose_posts, is_breaking
+from bot.core.review import REVIEW_KEY
 from bot.core.timeutil import to_epoch
 from bot.core.topics import TopicMatcher, matching_topics
 
@@ -28,6 +29,7 @@ class StoreResult:
     updated: int = 0
     queued: int = 0  # channel posts
     dms_queued: int = 0  # subscription messages
+    reviewed: int = 0  # articles waiting for an editor (REVIEW)
     new_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
 
@@ -161,20 +163,27 @@ class ArticleRepo:
             to_post = choose_posts(
                 [(g, published[g]) for g in ids], first_sync=first_sync, now=now, policy=policy
             )
-            outbox: list[tuple[int, str, int]] = []
+            review = await _review_applies(conn, feed_id, policy.review)
+            outbox: list[tuple[int, str, int, int, int]] = []
             tags: list[tuple[int, int, int]] = []
             dm_topics: dict[int, list[int]] = {}
+            reviewed: set[int] = set()
             for guid, article_id in ids.items():
                 art = fresh[guid]
                 posting = guid in to_post
+                breaking = int(is_breaking(art.categories, policy.breaking_categories))
+                before = len(outbox)
                 if posting and channel_id:
-                    outbox.append((article_id, channel_id, now_s))
+                    outbox.append((article_id, channel_id, now_s, int(review), breaking))
                 for m in matching_topics(matchers, art.headline, art.dek, art.categories):
                     tags.append((m.topic_id, article_id, to_epoch(published[guid])))
                     if posting:
                         if m.topic.channel_id and m.topic.channel_id != channel_id:
-                            outbox.append((article_id, m.topic.channel_id, now_s))
-                        dm_topics.setdefault(m.topic_id, []).append(article_id)
+                            outbox.append((article_id, m.topic.channel_id, now_s, int(review), breaking))
+                        if not review:  # reviewed stories reach subscribers when an editor posts them
+                            dm_topics.setdefault(m.topic_id, []).append(article_id)
+                if review and len(outbox) > before:
+                    reviewed.add(article_id)
             if tags:
                 await conn.executemany(
                     "INSERT OR IGNORE INTO article_topics (topic_id, article_id, published_at)"
@@ -183,8 +192,16 @@ class ArticleRepo:
                 )
             if outbox:
                 await conn.executemany(
-                    "INSERT OR IGNORE INTO outbox (article_id, chat_id, queued_at) VALUES (?, ?, ?)", outbox
+                    "INSERT OR IGNORE INTO outbox (article_id, chat_id, queued_at, review, breaking)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    outbox,
                 )
+            if reviewed:
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO reviews (article_id, created_at) VALUES (?, ?)",
+                    [(a, now_s) for a in sorted(reviewed)],
+                )
+            result.reviewed = len(reviewed)
             result.queued = len(outbox)
             if dm_topics:
                 result.dms_queued = await _queue_dms(conn, dm_topics, now_s)
@@ -195,11 +212,28 @@ class ArticleRepo:
         return int(row[0]) if row else 0
 
 
+async def _review_applies(conn: aiosqlite.Connection, feed_id: int, default: bool) -> bool:
+    """Whether this feed's new posts wait for an editor: the feed's switch, else /review's, else REVIEW."""
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT (SELECT review FROM feeds WHERE id = ?), (SELECT value FROM bot_state WHERE key = ?)",
+            (feed_id, REVIEW_KEY),
+        )
+    )
+    feed, bot_wide = rows[0] if rows else (None, None)
+    if feed is not None:
+        return bool(feed)
+    if bot_wide is not None:
+        return bool(bot_wide == "1")
+    return default
+
+
 async def _queue_dms(conn: aiosqlite.Connection, by_topic: dict[int, list[int]], now_s: int) -> int:
     """Queue one DM per subscriber and new article in their topics; returns how many were queued."""
     marks = ",".join("?" * len(by_topic))
     subs = await conn.execute_fetchall(
-        f"SELECT user_id, topic_id FROM subscriptions WHERE topic_id IN ({marks})", tuple(by_topic)
+        f"SELECT user_id, topic_id FROM subscriptions WHERE mode = 'each' AND topic_id IN ({marks})",
+        tuple(by_topic),
     )
     rows = {(user_id, article_id) for user_id, topic_id in subs for article_id in by_topic[topic_id]}
     if rows:

@@ -12,6 +12,13 @@ class PostPolicy:
     backfill_max_age: timedelta = timedelta(hours=24)
     max_post_age: timedelta = timedelta(hours=48)
     edit_window: timedelta = timedelta(hours=48)
+    review: bool = False  # REVIEW: new posts wait for an editor (a /review switch or a feed's own overrides)
+    breaking_categories: frozenset[str] = frozenset()  # casefolded BREAKING_CATEGORIES
+
+
+def is_breaking(categories: tuple[str, ...], breaking: frozenset[str]) -> bool:
+    """An entry is breaking news when one of its feed categories is in BREAKING_CATEGORIES (any case)."""
+    return any(" ".join(c.split()).casefold() in breaking for c in categories)
 
 
 def choose_posts(

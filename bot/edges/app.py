@@ -7,9 +7,9 @@ import contextlib
 from collections.abc import Set
 
 import structlog
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CommandHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
 
 from bot.adapters.telegram_request import AiohttpRequest
 from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
@@ -17,6 +17,7 @@ from bot.core.errors import ConfigError
 from bot.edges.handlers import Handlers
 from bot.edges.handlers_admin import register_admin_handlers
 from bot.edges.handlers_reader import register_reader_handlers
+from bot.edges.handlers_review import register_review_handlers
 from bot.edges.http_pings import ping_routes
 from bot.edges.http_server import HttpServer
 from bot.edges.http_websub import websub_routes
@@ -50,8 +51,18 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     app.add_handler(CommandHandler("help", handlers.help))
     register_reader_handlers(app, runtime)
     register_admin_handlers(app, runtime)
+    register_review_handlers(app, runtime)
+    app.add_handler(CallbackQueryHandler(_stale_button, block=False))  # any button no handler claimed
     app.add_error_handler(_on_error)
     return app
+
+
+async def _stale_button(update: Update, context: object) -> None:
+    """A press on a button this bot no longer knows (an old message, forged data): answer, change nothing."""
+    query = update.callback_query
+    if query is not None:
+        with contextlib.suppress(TelegramError):
+            await query.answer("This button is no longer valid.")
 
 
 async def _on_error(update: object, context: object) -> None:

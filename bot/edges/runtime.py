@@ -23,8 +23,10 @@ from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_ingest import IngestRepo
 from bot.adapters.repo_outbox import OutboxRepo
+from bot.adapters.repo_review import ReviewRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.adapters.repo_websub import WebSubRepo
+from bot.adapters.telegram_newsroom import NewsroomSender
 from bot.adapters.telegram_sender import TelegramSender
 from bot.core.policy import PostPolicy
 from bot.core.timeutil import utcnow
@@ -38,6 +40,7 @@ from bot.services.ingest_ports import IngestConfig
 from bot.services.pings import PingService
 from bot.services.publisher import Publisher, PublisherConfig
 from bot.services.push_ingest import PushIngest
+from bot.services.review import ReviewConfig, ReviewService
 from bot.services.websub import WebSubService
 from bot.services.websub_ports import WebSubConfig
 from bot.settings import Settings
@@ -66,6 +69,7 @@ class Runtime:
     ingest: IngestService | None = None  # feeds -> articles: cycles, feeds add/remove, preview
     pings: PingService | None = None  # update pings -> "read this feed now" (served by bot.edges.http_pings)
     websub: WebSubService | None = None  # WebSub subscriptions and pushes (bot.edges.http_websub)
+    review: ReviewService | None = None  # the editors' review queue (bot.edges.handlers_review)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
     read_db: Database | None = None
@@ -91,6 +95,8 @@ def post_policy(settings: Settings) -> PostPolicy:
         backfill_max_posts=settings.backfill_max_posts,
         backfill_max_age=timedelta(hours=settings.backfill_max_age_hours),
         max_post_age=timedelta(hours=settings.max_post_age_hours),
+        review=settings.review,
+        breaking_categories=frozenset(" ".join(c.split()).casefold() for c in settings.breaking_categories),
     )
 
 
@@ -107,6 +113,28 @@ def build_publisher(runtime: Runtime) -> Publisher:
         )
 
     return Publisher(OutboxRepo(runtime.db), sender, PublisherConfig.from_settings(settings, runtime.policy))
+
+
+def build_review(runtime: Runtime, publisher: Publisher) -> ReviewService:
+    """The review queue: previews to REVIEW_CHAT_ID (else each admin), decisions wake the publisher."""
+    settings = runtime.settings
+    admins = tuple(str(a) for a in settings.admin_ids)
+    targets = (settings.review_chat_id,) if settings.review_chat_id else admins
+    config = ReviewConfig(
+        targets=targets,
+        admin_ids=frozenset(settings.admin_ids),
+        expiry=timedelta(hours=settings.review_expiry_hours),
+        zone=settings.zone,
+        render=publisher.config.render,
+    )
+    return ReviewService(
+        ReviewRepo(runtime.db),
+        lambda bot: NewsroomSender(bot, timeout=settings.send_timeout_seconds),
+        config,
+        runtime.audit,
+        on_decided=publisher.wake,
+        channel_username=lambda: runtime.channel_username,
+    )
 
 
 def build_fanout(runtime: Runtime) -> Fanout:
@@ -141,7 +169,7 @@ def build_ingest(runtime: Runtime) -> IngestService:
         policy=runtime.policy,
         config=IngestConfig.from_settings(settings),
     )
-    for service in (runtime.publisher, runtime.fanout):
+    for service in (runtime.publisher, runtime.fanout, runtime.review):
         if service is not None:
             ingest.on_queued.append(service.wake)
     return ingest
@@ -205,6 +233,8 @@ async def open_runtime(settings: Settings) -> Runtime:
         # Each service adds itself below (ingest, publisher, fan-out), in dependency order.
         runtime.publisher = build_publisher(runtime)
         runtime.background.append(("publisher", runtime.publisher.loop))
+        runtime.review = build_review(runtime, runtime.publisher)
+        runtime.background.append(("review", runtime.review.loop))
         runtime.fanout = build_fanout(runtime)
         runtime.background.append(("fanout", runtime.fanout.loop))
         runtime.ingest = build_ingest(runtime)

@@ -1,0 +1,215 @@
+"""SQL for the review queue: the switches, pending reviews, decisions (the first wins), edits, expiry, and
+the preview and prompt messages shown to editors.
+
+Rows come into `reviews` (and outbox rows with review = 1) from ArticleRepo.store, in the article's own
+transaction. Each decision here is one short transaction that changes a pending review only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.adapters.db import Database
+from bot.adapters.repo_outbox import _ITEM_SQL, _item
+from bot.core.delivery import OutboxItem
+from bot.core.review import REVIEW_KEY, SECRET_KEY, Decided
+from bot.core.timeutil import from_epoch, to_epoch
+
+__all__ = ["ReviewRepo", "ReviewRow"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    article_id: int
+    state: str
+    decided: Decided
+    edited: bool
+    created_at: datetime
+
+
+def _row(r: aiosqlite.Row) -> ReviewRow:
+    created = from_epoch(r["created_at"])
+    assert created is not None
+    decided = Decided(r["state"], r["decided_by_name"], from_epoch(r["decided_at"]))
+    return ReviewRow(r["article_id"], r["state"], decided, r["headline"] is not None, created)
+
+
+_REVIEW_SQL = "SELECT article_id, state, created_at, decided_at, decided_by_name, headline FROM reviews"
+
+
+class ReviewRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- switches ------------------------------------------------------------------------------------------
+
+    async def secret(self) -> str:
+        row = await self.db.fetchone("SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,))
+        if row is not None:
+            return str(row[0])
+        await self.db.execute_write(
+            "INSERT OR IGNORE INTO bot_state (key, value) VALUES (?, ?)", (SECRET_KEY, secrets.token_hex(16))
+        )
+        row = await self.db.fetchone("SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,))
+        assert row is not None
+        return str(row[0])
+
+    async def bot_wide(self) -> bool | None:
+        """/review on|off as last said, None when never said (REVIEW applies)."""
+        row = await self.db.fetchone("SELECT value FROM bot_state WHERE key = ?", (REVIEW_KEY,))
+        return None if row is None else row[0] == "1"
+
+    async def set_bot_wide(self, on: bool) -> None:
+        await self.db.execute_write(
+            "INSERT INTO bot_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?",
+            (REVIEW_KEY, "1" if on else "0", "1" if on else "0"),
+        )
+
+    async def set_feed(self, feed_id: int, on: bool | None) -> bool:
+        """A feed's own switch (None: follow the bot-wide one); False when there is no such feed."""
+        value = None if on is None else int(on)
+        return await self.db.execute_write("UPDATE feeds SET review = ? WHERE id = ?", (value, feed_id)) == 1
+
+    # -- reviews -------------------------------------------------------------------------------------------
+
+    async def get(self, article_id: int) -> ReviewRow | None:
+        row = await self.db.fetchone(f"{_REVIEW_SQL} WHERE article_id = ?", (article_id,))
+        return _row(row) if row is not None else None
+
+    async def item(self, article_id: int) -> OutboxItem | None:
+        """The article's post as it would go to its first chat (edits applied): what the preview shows."""
+        row = await self.db.fetchone(
+            f"{_ITEM_SQL} WHERE o.article_id = ? ORDER BY o.id LIMIT 1", (article_id,)
+        )
+        return _item(row) if row is not None else None
+
+    async def unannounced(self, limit: int = 20) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT article_id FROM reviews WHERE state = 'pending' AND announced = 0"
+            " ORDER BY article_id LIMIT ?",
+            (limit,),
+        )
+        return [r[0] for r in rows]
+
+    async def add_messages(
+        self, article_id: int, messages: list[tuple[str, int]], kind: str, now: datetime
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT OR REPLACE INTO review_messages (chat_id, message_id, article_id, kind, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(chat, mid, article_id, kind, to_epoch(now)) for chat, mid in messages],
+            )
+            if kind == "preview":
+                await conn.execute("UPDATE reviews SET announced = 1 WHERE article_id = ?", (article_id,))
+
+    async def messages(self, article_id: int, kind: str = "preview") -> list[tuple[str, int]]:
+        rows = await self.db.fetchall(
+            "SELECT chat_id, message_id FROM review_messages WHERE article_id = ? AND kind = ?"
+            " ORDER BY created_at, message_id",
+            (article_id, kind),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def prompt_for(self, chat_id: str, message_id: int) -> int | None:
+        row = await self.db.fetchone(
+            "SELECT article_id FROM review_messages WHERE chat_id = ? AND message_id = ? AND kind = 'prompt'",
+            (chat_id, message_id),
+        )
+        return int(row[0]) if row is not None else None
+
+    async def decide(self, article_id: int, state: str, *, by_id: int, by: str, now: datetime) -> bool:
+        """The first decision on a pending review wins (True); any later one changes nothing (False)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reviews SET state = ?, decided_at = ?, decided_by = ?, decided_by_name = ?"
+                " WHERE article_id = ? AND state = 'pending'",
+                (state, to_epoch(now), by_id, by, article_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            await _release(conn, article_id, state, now)
+        return True
+
+    async def edit(self, article_id: int, headline: str, dek: str) -> bool:
+        """Store an editor's headline and dek for a pending review's posts; False when no longer pending."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reviews SET headline = ?, dek = ?, announced = 1"
+                " WHERE article_id = ? AND state = 'pending'",
+                (headline, dek, article_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            await conn.execute(
+                "UPDATE outbox SET headline_edit = ?, dek_edit = ? WHERE article_id = ? AND review = 1",
+                (headline, dek, article_id),
+            )
+        return True
+
+    async def expire(self, created_before: datetime, now: datetime) -> list[int]:
+        """Pending reviews created before the cut-off become expired; their posts are skipped."""
+        rows = await self.db.fetchall(
+            "SELECT article_id FROM reviews WHERE state = 'pending' AND created_at < ?",
+            (to_epoch(created_before),),
+        )
+        expired = []
+        for (article_id,) in rows:
+            async with self.db.transaction() as conn:
+                cur = await conn.execute(
+                    "UPDATE reviews SET state = 'expired', decided_at = ?"
+                    " WHERE article_id = ? AND state = 'pending'",
+                    (to_epoch(now), article_id),
+                )
+                if cur.rowcount == 1:
+                    await _release(conn, article_id, "expired", now)
+                    expired.append(article_id)
+        return expired
+
+    async def unshown_outcomes(self, limit: int = 20) -> list[tuple[int, str | None, int | None]]:
+        """Decided reviews whose previews still show no final outcome: (article, chat, message id of the
+        sent post or None while it is not out). Posted ones wait until their first post is sent or ends."""
+        rows = await self.db.fetchall(
+            "SELECT r.article_id, o.chat_id, o.message_id, o.state FROM reviews r"
+            " LEFT JOIN outbox o ON o.id = (SELECT MIN(id) FROM outbox WHERE article_id = r.article_id)"
+            " WHERE r.state != 'pending' AND r.outcome_shown = 0 ORDER BY r.article_id LIMIT ?",
+            (limit,),
+        )
+        return [
+            (r[0], r[1], r[2] if r[3] == "sent" else None)
+            for r in rows
+            if r[3] != "queued" and r[3] != "sending"
+        ]
+
+    async def outcome_shown(self, article_id: int) -> None:
+        await self.db.execute_write(
+            "UPDATE reviews SET outcome_shown = 1 WHERE article_id = ?", (article_id,)
+        )
+
+
+async def _release(conn: aiosqlite.Connection, article_id: int, state: str, now: datetime) -> None:
+    """Apply a decision to the article's outbox rows and its subscribers' messages (same transaction)."""
+    if state in ("skip", "expired"):
+        reason = "skipped by an editor" if state == "skip" else "review expired"
+        await conn.execute(
+            "UPDATE outbox SET state = 'skipped', review = 0, last_error = ?, last_error_at = ?"
+            " WHERE article_id = ? AND review = 1",
+            (reason, to_epoch(now), article_id),
+        )
+        return
+    silent, breaking = int(state == "silent"), int(state == "breaking")
+    await conn.execute(
+        "UPDATE outbox SET review = 0, silent = ?, breaking = CASE WHEN ? THEN 0 ELSE MAX(breaking, ?) END"
+        " WHERE article_id = ? AND review = 1",
+        (silent, silent, breaking, article_id),
+    )
+    await conn.execute(
+        "INSERT OR IGNORE INTO dm_outbox (user_id, article_id, queued_at)"
+        " SELECT DISTINCT s.user_id, t.article_id, ? FROM article_topics t"
+        " JOIN subscriptions s ON s.topic_id = t.topic_id AND s.mode = 'each' WHERE t.article_id = ?",
+        (to_epoch(now), article_id),
+    )

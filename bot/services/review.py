@@ -1,0 +1,312 @@
+"""The review queue: previews of new articles go to the editors with buttons; an admin's press decides
+(the first one wins), an Edit reply changes the post, and undecided articles expire.
+
+Storage is the ReviewStore (bot/adapters/repo_review.py), Telegram the Send protocol
+(bot/adapters/telegram_newsroom.py); wording and button data are bot/core/review.py's. The publisher
+posts what is decided; this service wakes it and, once the post is out, links it from the previews.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Protocol
+
+import structlog
+
+from bot.core.delivery import DeliveryError, OutboxItem
+from bot.core.review import (
+    Action,
+    Decided,
+    decode,
+    keyboard,
+    outcome_line,
+    parse_edit,
+    post_link,
+    preview_html,
+)
+from bot.core.timeutil import utcnow
+from bot.services.audit import Actor, Audit
+
+__all__ = ["ReviewConfig", "ReviewService"]
+
+log = structlog.get_logger(__name__)
+Buttons = list[list[tuple[str, str]]]
+_ANSWERS = {
+    "post": "Posting it now.",
+    "silent": "Posting it silently.",
+    "breaking": "Posting it as breaking news.",
+    "skip": "Skipped.",
+}
+
+
+class ReviewStore(Protocol):
+    async def secret(self) -> str: ...
+    async def get(self, article_id: int) -> Any: ...
+    async def item(self, article_id: int) -> OutboxItem | None: ...
+    async def unannounced(self, limit: int = ...) -> list[int]: ...
+    async def add_messages(
+        self, article_id: int, messages: list[tuple[str, int]], kind: str, now: datetime
+    ) -> None: ...
+    async def messages(self, article_id: int, kind: str = ...) -> list[tuple[str, int]]: ...
+    async def prompt_for(self, chat_id: str, message_id: int) -> int | None: ...
+    async def decide(self, article_id: int, state: str, *, by_id: int, by: str, now: datetime) -> bool: ...
+    async def edit(self, article_id: int, headline: str, dek: str) -> bool: ...
+    async def expire(self, created_before: datetime, now: datetime) -> list[int]: ...
+    async def unshown_outcomes(self, limit: int = ...) -> list[tuple[int, str | None, int | None]]: ...
+    async def outcome_shown(self, article_id: int) -> None: ...
+
+
+class Send(Protocol):
+    async def send(
+        self, chat_id: str, text: str, buttons: Buttons | None = ..., *, reply_to: int | None = ...
+    ) -> int: ...
+    async def prompt(self, chat_id: str, text: str, *, reply_to: int | None = ...) -> int: ...
+    async def edit(self, chat_id: str, message_id: int, text: str, buttons: Buttons | None = ...) -> None: ...
+    async def answer(self, query_id: str, text: str, *, alert: bool = ...) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    targets: tuple[str, ...]  # REVIEW_CHAT_ID, else each admin's private chat
+    admin_ids: frozenset[int]
+    expiry: timedelta
+    zone: tzinfo
+    render: Callable[[OutboxItem], str]  # the channel post's HTML, as the publisher renders it
+    poll_seconds: float = 2.0
+
+
+class ReviewService:
+    def __init__(
+        self,
+        store: ReviewStore,
+        make_sender: Callable[[Any], Send],
+        config: ReviewConfig,
+        audit: Audit,
+        *,
+        on_decided: Callable[[], None] = lambda: None,
+        channel_username: Callable[[], str | None] = lambda: None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.make_sender = make_sender
+        self.config = config
+        self.audit = audit
+        self.on_decided = on_decided
+        self.channel_username = channel_username
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._secret: str | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def secret(self) -> str:
+        if self._secret is None:
+            self._secret = await self.store.secret()
+        return self._secret
+
+    # -- the loop: previews out, expiry, outcomes linked --------------------------------------------------
+
+    async def loop(self, bot: Any, stop: asyncio.Event) -> None:
+        if bot is None:
+            return
+        sender = self.make_sender(bot)
+        while not stop.is_set():
+            try:
+                await self.step(sender)
+            except Exception as exc:
+                log.exception("review_step_failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
+            self._wake.clear()
+
+    async def step(self, sender: Send) -> None:
+        for article_id in await self.store.unannounced():
+            await self.announce(sender, article_id)
+        now = self.clock()
+        for article_id in await self.store.expire(now - self.config.expiry, now):
+            log.info("review_expired", article_id=article_id)
+            await self._show_outcome(sender, article_id, link=None)
+        for article_id, chat_id, message_id in await self.store.unshown_outcomes():
+            link = post_link(chat_id, self.channel_username(), message_id) if chat_id and message_id else None
+            await self._show_outcome(sender, article_id, link=link)
+
+    async def _preview(self, article_id: int) -> str | None:
+        item = await self.store.item(article_id)
+        review = await self.store.get(article_id)
+        if item is None or review is None:
+            return None
+        try:
+            post = self.config.render(item)
+        except Exception as exc:  # noqa: BLE001 - a post that cannot render is shown as its headline
+            log.warning("review_render_failed", article_id=article_id, error=repr(exc))
+            post = "(this post cannot be rendered)"
+        return preview_html(
+            post, article_id=article_id, source=item.source, breaking=item.breaking, edited=review.edited
+        )
+
+    async def announce(
+        self, sender: Send, article_id: int, *, reply_to: dict[str, int] | None = None
+    ) -> None:
+        """Send the article's preview with the review buttons to every review chat."""
+        text = await self._preview(article_id)
+        if text is None:
+            return
+        buttons = keyboard(article_id, await self.secret())
+        sent: list[tuple[str, int]] = []
+        for chat_id in self.config.targets:
+            try:
+                sent.append(
+                    (
+                        chat_id,
+                        await sender.send(chat_id, text, buttons, reply_to=(reply_to or {}).get(chat_id)),
+                    )
+                )
+            except DeliveryError as exc:
+                log.warning("review_preview_failed", article_id=article_id, chat_id=chat_id, error=str(exc))
+        if sent or not self.config.targets:
+            await self.store.add_messages(article_id, sent, "preview", self.clock())
+            log.info("review_requested", article_id=article_id, chats=len(sent))
+
+    async def _show_outcome(
+        self, sender: Send, article_id: int, *, link: str | None, note: str | None = None
+    ) -> None:
+        review = await self.store.get(article_id)
+        text = await self._preview(article_id)
+        if review is None or text is None:
+            await self.store.outcome_shown(article_id)
+            return
+        hours = self.config.expiry.total_seconds() / 3600
+        line = note or outcome_line(review.decided, self.config.zone, link=link, expiry_hours=hours)
+        for chat_id, message_id in await self.store.messages(article_id):
+            try:
+                await sender.edit(chat_id, message_id, f"{text}\n\n{line}")
+            except DeliveryError as exc:
+                log.warning("review_outcome_failed", article_id=article_id, chat_id=chat_id, error=str(exc))
+        if note is None and (link is not None or review.state in ("skip", "expired")):
+            await self.store.outcome_shown(article_id)
+
+    # -- presses and replies ------------------------------------------------------------------------------
+
+    async def press(  # noqa: PLR0917 - what a callback query carries
+        self, bot: Any, query_id: str, data: str | None, actor: Actor, chat_id: str, message_id: int | None
+    ) -> None:
+        """An inline button under a preview was pressed (by anyone: only admins decide)."""
+        sender = self.make_sender(bot)
+        decoded = decode(data, await self.secret())
+        if decoded is None:
+            await self._answer(sender, query_id, "This button is no longer valid.")
+            return
+        action, article_id = decoded
+        if actor.id not in self.config.admin_ids:
+            log.warning("review_refused", user_id=actor.id, article_id=article_id)
+            await self._answer(sender, query_id, "Only editors can decide.", alert=True)
+            return
+        review = await self.store.get(article_id)
+        if review is None:
+            await self._answer(sender, query_id, "This article is no longer in review.")
+            return
+        if review.state != "pending":
+            await self._answer(
+                sender, query_id, "Already decided: " + _plain(review.decided, self.config.zone)
+            )
+            return
+        if action == "edit":
+            await self._ask_edit(sender, query_id, article_id, chat_id, message_id)
+            return
+        await self._decide(sender, query_id, action, article_id, actor)
+
+    async def _decide(
+        self, sender: Send, query_id: str, action: Action, article_id: int, actor: Actor
+    ) -> None:
+        assert actor.id is not None
+        won = await self.store.decide(
+            article_id, action, by_id=actor.id, by=_first_name(actor), now=self.clock()
+        )
+        if not won:
+            review = await self.store.get(article_id)
+            decided = _plain(review.decided, self.config.zone) if review is not None else "by another editor"
+            await self._answer(sender, query_id, "Already decided: " + decided)
+            return
+        self.on_decided()  # the publisher looks at the outbox now
+        log.info("review_decided", article_id=article_id, action=action, user_id=actor.id)
+        await self._answer(sender, query_id, _ANSWERS[action])
+        await self.audit.record(actor, f"review {action}", f"article {article_id}")
+        review = await self.store.get(article_id)
+        if review is not None:
+            note = (
+                None if action == "skip" else outcome_line(review.decided, self.config.zone) + " · sending…"
+            )
+            await self._show_outcome(sender, article_id, link=None, note=note)
+
+    async def _ask_edit(
+        self, sender: Send, query_id: str, article_id: int, chat_id: str, message_id: int | None
+    ) -> None:
+        text = (
+            f"✏️ Editing #{article_id}: reply to this message with the new headline on the first line "
+            "and the dek below it (plain text)."
+        )
+        try:
+            prompt = await sender.prompt(chat_id, text, reply_to=message_id)
+        except DeliveryError as exc:
+            await self._answer(sender, query_id, f"Could not ask for the edit: {exc}")
+            return
+        await self.store.add_messages(article_id, [(chat_id, prompt)], "prompt", self.clock())
+        await self._answer(sender, query_id, "Reply to my message with the new headline and dek.")
+
+    async def reply(  # noqa: PLR0917 - what a reply carries
+        self, bot: Any, chat_id: str, reply_to: int, text: str, actor: Actor, message_id: int
+    ) -> bool:
+        """A reply in a chat: True when it answered one of our edit prompts (handled), else False."""
+        article_id = await self.store.prompt_for(chat_id, reply_to)
+        if article_id is None:
+            return False
+        sender = self.make_sender(bot)
+        if actor.id not in self.config.admin_ids:
+            return True  # someone else replied to the prompt: not an edit
+        edit = parse_edit(text)
+        if edit is None:
+            await sender.send(
+                chat_id, "Send the headline on the first line, the dek below it.", reply_to=message_id
+            )
+            return True
+        if not await self.store.edit(article_id, edit.headline, edit.dek):
+            review = await self.store.get(article_id)
+            decided = (
+                _plain(review.decided, self.config.zone) if review is not None else "no longer in review"
+            )
+            await sender.send(chat_id, f"Too late to edit: {decided}", reply_to=message_id)
+            return True
+        await self.audit.record(actor, "review edit", f"article {article_id}: {edit.headline}")
+        old = await self.store.messages(article_id)
+        await self._show_outcome(
+            sender,
+            article_id,
+            link=None,
+            note=f"✏️ Edited by {_first_name(actor)}: see the new preview below.",
+        )
+        if edit.cut:
+            await sender.send(
+                chat_id, "That was longer than a post allows, so it was shortened.", reply_to=message_id
+            )
+        await self.announce(sender, article_id, reply_to={chat: mid for chat, mid in old})
+        return True
+
+    async def _answer(self, sender: Send, query_id: str, text: str, *, alert: bool = False) -> None:
+        try:
+            await sender.answer(query_id, text, alert=alert)
+        except DeliveryError as exc:  # too old (the bot was down): nothing to do
+            log.info("callback_answer_failed", error=str(exc))
+
+
+def _first_name(actor: Actor) -> str:
+    return actor.name.rsplit(" (", 1)[0]
+
+
+def _plain(decided: Decided, zone: tzinfo) -> str:
+    return html.unescape(outcome_line(decided, zone))
