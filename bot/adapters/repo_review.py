@@ -170,6 +170,35 @@ class ReviewRepo:
                     expired.append(article_id)
         return expired
 
+    async def breaking(
+        self, article_id: int, chat_id: str, *, by_id: int, by: str, now: datetime
+    ) -> tuple[str, int | None]:
+        """An admin's /breaking: ("posted", message id) when the article is already out in `chat_id` (pin
+        it, never post twice), else ("queued", None) with its post at the head of the queue, as breaking."""
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT state, message_id FROM outbox WHERE article_id = ? AND chat_id = ?",
+                    (article_id, chat_id),
+                )
+            )
+            if rows and rows[0][0] in ("sent", "sending", "unknown"):
+                return ("posted" if rows[0][0] == "sent" else "in flight", rows[0][1])
+            await conn.execute(
+                "UPDATE reviews SET state = 'breaking', decided_at = ?, decided_by = ?, decided_by_name = ?"
+                " WHERE article_id = ? AND state = 'pending'",
+                (to_epoch(now), by_id, by, article_id),
+            )
+            await _release(conn, article_id, "breaking", now)
+            await conn.execute(
+                "INSERT INTO outbox (article_id, chat_id, queued_at, breaking) VALUES (?, ?, ?, 1)"
+                " ON CONFLICT (article_id, chat_id) DO UPDATE SET state = 'queued', breaking = 1,"
+                " review = 0, silent = 0, not_before = 0, last_error = NULL"
+                " WHERE state IN ('queued', 'skipped', 'failed')",
+                (article_id, chat_id, to_epoch(now)),
+            )
+        return ("queued", None)
+
     async def unshown_outcomes(self, limit: int = 20) -> list[tuple[int, str | None, int | None]]:
         """Decided reviews whose previews still show no final outcome: (article, chat, message id of the
         sent post or None while it is not out). Posted ones wait until their first post is sent or ends."""
@@ -189,6 +218,15 @@ class ReviewRepo:
         await self.db.execute_write(
             "UPDATE reviews SET outcome_shown = 1 WHERE article_id = ?", (article_id,)
         )
+
+
+async def find_article(db: Database, ref: int | str) -> int | None:
+    """An article by id, or by its URL as stored (canonical)."""
+    if isinstance(ref, int):
+        row = await db.fetchone("SELECT id FROM articles WHERE id = ?", (ref,))
+    else:
+        row = await db.fetchone("SELECT id FROM articles WHERE url = ? ORDER BY id LIMIT 1", (ref,))
+    return int(row[0]) if row is not None else None
 
 
 async def _release(conn: aiosqlite.Connection, article_id: int, state: str, now: datetime) -> None:

@@ -142,8 +142,11 @@ class TelegramSender:
         except TelegramError as exc:
             raise translate(exc, chat_id) from exc
 
-    async def send(self, chat_id: str, text: str, *, html: bool, preview_url: str | None) -> int:
-        """Post `text` (Telegram HTML when `html`, else plain); returns the message id."""
+    async def send(
+        self, chat_id: str, text: str, *, html: bool, preview_url: str | None, silent: bool | None = None
+    ) -> int:
+        """Post `text` (Telegram HTML when `html`, else plain); returns the message id. `silent` overrides
+        DISABLE_NOTIFICATION for this post (breaking news rings, quiet hours don't)."""
         message = await self._call(
             chat_id,
             self.bot.send_message(
@@ -151,7 +154,7 @@ class TelegramSender:
                 text,
                 parse_mode=ParseMode.HTML if html else None,
                 link_preview_options=self.preview(preview_url),
-                disable_notification=self.disable_notification,
+                disable_notification=self.disable_notification if silent is None else silent,
                 read_timeout=self.timeout,
                 write_timeout=self.timeout,
             ),
@@ -177,6 +180,15 @@ class TelegramSender:
             )
         except NotModified:
             return
+
+    async def pin(self, chat_id: str, message_id: int) -> None:
+        """Pin a post without a second notification (the post itself rang)."""
+        await self._call(
+            chat_id, self.bot.pin_chat_message(chat_ref(chat_id), message_id, disable_notification=True)
+        )
+
+    async def unpin(self, chat_id: str, message_id: int) -> None:
+        await self._call(chat_id, self.bot.unpin_chat_message(chat_ref(chat_id), message_id=message_id))
 
     async def notify(self, user_id: int, text: str) -> bool:
         """A plain private message to an admin; failures are logged and reported as False, never raised."""

@@ -16,7 +16,10 @@ __all__ = [
     "QuietWindow",
     "Slot",
     "due_slot",
+    "holding",
     "load_zone",
+    "next_slot",
+    "notify",
     "parse_quiet_hours",
     "parse_times",
 ]
@@ -131,3 +134,28 @@ def next_slot(now: datetime, times: tuple[time, ...], zone: tzinfo) -> Slot | No
             if slot.when > now:
                 return slot
     return None
+
+
+def notify(
+    *,
+    breaking: bool,
+    silent: bool,
+    now: datetime,
+    window: QuietWindow | None,
+    zone: tzinfo,
+    default_silent: bool,
+) -> bool:
+    """Whether a channel post rings: breaking news always does; an editor's "Post silently" never does;
+    inside quiet hours nothing else does; otherwise DISABLE_NOTIFICATION (`default_silent`) decides."""
+    if breaking:
+        return True
+    if silent or (window is not None and window.contains(now, zone)):
+        return False
+    return not default_silent
+
+
+def holding(now: datetime, window: QuietWindow | None, zone: tzinfo, mode: str) -> datetime | None:
+    """With QUIET_MODE=hold inside quiet hours: when the window ends (posts wait until then); else None."""
+    if mode != "hold" or window is None or not window.contains(now, zone):
+        return None
+    return window.ends_after(now, zone)

@@ -30,13 +30,14 @@ __all__ = [
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-PLACEHOLDERS = ("headline", "dek", "url", "source", "hashtags")
+PLACEHOLDERS = ("headline", "dek", "url", "source", "hashtags", "breaking")
 _SAMPLE = {
     "headline": "Sample headline & <more>",
     "dek": "A sample dek: \"quoted\" words & 'apostrophes'.",
     "url": "https://news.example/2024/05/sample-story?id=1&ref=rss",
     "source": "Sample News",
     "hashtags": "#Sample #News",
+    "breaking": "🔴 BREAKING: ",
 }
 _MAX_HASHTAGS = 10
 _MAX_HASHTAG_CHARS = 64
@@ -201,14 +202,22 @@ def render_post(
     categories: Iterable[str] = (),
     template: str,
     limit: int = TEXT_LIMIT,
+    breaking: str = "",
 ) -> str:
     """Telegram HTML for one post: values escaped, fitted to `limit` UTF-16 units after entity parsing.
+
+    `breaking` is the mark of a breaking post (BREAKING_PREFIX): where the template says `{breaking}`,
+    else before the headline ("🔴 BREAKING: Headline"); "" for every other post.
 
     The dek is trimmed at a word boundary with "…" (never inside a tag or entity: trimming happens on the
     plain value before escaping); when even an empty dek is too long, the headline is trimmed too.
     """
     compiled = _compile(template)
+    mark = f"{_clean(breaking)}: " if breaking.strip() else ""
+    if mark and "{breaking}" not in template:
+        headline, mark = mark + headline, ""
     fixed = {
+        "breaking": html.escape(mark, quote=True),
         "url": html.escape(_clean(url), quote=True),
         "source": html.escape(_clean(source), quote=True),
         "hashtags": html.escape(hashtags(categories), quote=True),

@@ -7,9 +7,10 @@ bot/edges/runtime.py; the decisions made with these are in publisher.py and corr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
+from bot.core.daytime import QuietWindow
 from bot.core.delivery import OutboxItem
 from bot.core.render import TEXT_LIMIT, render_plain, render_post
 from bot.core.status import PausedChannel, PublishStats
@@ -44,10 +45,17 @@ class OutboxStore(Protocol):
     async def global_pause(self) -> PausedChannel | None: ...
     async def resume_all(self) -> list[str]: ...
     async def stats(self, *, sample: int = ..., unknown_shown: int = ...) -> PublishStats: ...
+    async def record_pin(self, chat_id: str, message_id: int, *, now: datetime) -> list[int]: ...
+    async def pins_due(self, pinned_before: datetime) -> list[tuple[str, int]]: ...
+    async def unpinned(self, chat_id: str, message_id: int, *, now: datetime) -> None: ...
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: str, text: str, *, html: bool, preview_url: str | None) -> int: ...
+    async def send(
+        self, chat_id: str, text: str, *, html: bool, preview_url: str | None, silent: bool | None = ...
+    ) -> int: ...
+    async def pin(self, chat_id: str, message_id: int) -> None: ...
+    async def unpin(self, chat_id: str, message_id: int) -> None: ...
     async def edit(
         self, chat_id: str, message_id: int, text: str, *, html: bool, preview_url: str | None
     ) -> None: ...
@@ -69,6 +77,13 @@ class PublisherConfig:
     edit_window: timedelta = timedelta(hours=48)
     edit_retry: timedelta = timedelta(seconds=30)
     text_limit: int = TEXT_LIMIT
+    breaking_prefix: str = "🔴 BREAKING"
+    disable_notification: bool = False
+    quiet_window: QuietWindow | None = None
+    quiet_mode: str = "silent"
+    zone: tzinfo = UTC
+    pin_breaking: bool = True
+    pin_for: timedelta = timedelta(hours=6)
 
     def render(self, item: OutboxItem, *, limit: int | None = None) -> str:
         """The post as Telegram HTML from POST_TEMPLATE (RenderError when it cannot fit)."""
@@ -80,12 +95,13 @@ class PublisherConfig:
             categories=item.categories,
             template=self.template,
             limit=limit or self.text_limit,
+            breaking=self.breaking_prefix if item.breaking else "",
         )
 
     def plain(self, item: OutboxItem) -> str:
         """The plain-text fallback for a post Telegram refused to parse."""
         return render_plain(
-            headline=item.headline,
+            headline=f"{self.breaking_prefix}: {item.headline}" if item.breaking else item.headline,
             dek=item.dek,
             url=item.url,
             categories=item.categories,
@@ -101,6 +117,13 @@ class PublisherConfig:
             admin_ids=tuple(settings.admin_ids),
             give_up_after=policy.max_post_age,
             edit_window=policy.edit_window,
+            breaking_prefix=settings.breaking_prefix,
+            disable_notification=settings.disable_notification,
+            quiet_window=settings.quiet_window,
+            quiet_mode=settings.quiet_mode,
+            zone=settings.zone,
+            pin_breaking=settings.pin_breaking,
+            pin_for=timedelta(hours=settings.pin_hours),
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from bot.core.daytime import holding, notify
 from bot.core.delivery import (
     BadMarkup,
     ChatForbidden,
@@ -154,13 +155,15 @@ class Publisher:
             return self.config.poll_seconds
         now = self._clock()
         wait = self.config.poll_seconds
+        await self._unpin_expired(sender, now)
         for item in await self.store.due_edits(now):
             pause = self.pacer.wait_time(item.chat_id, self._mono())
             if pause <= 0:
                 await self.corrector.edit(sender, item)
                 return 0.0
             wait = min(wait, pause)
-        for item in await self.store.due_heads(now):
+        held = holding(now, self.config.quiet_window, self.config.zone, self.config.quiet_mode)
+        for item in await self.store.due_heads(now, breaking_only=held is not None):
             pause = self.pacer.wait_time(item.chat_id, self._mono())
             if pause <= 0:
                 await self._post(sender, item)
@@ -206,6 +209,8 @@ class Publisher:
                 await asyncio.sleep(delay)
             else:
                 bound.info("post_sent", message_id=message_id, attempt=attempt, latency_ms=latency)
+                if item.breaking and self.config.pin_breaking:
+                    await self._pin(sender, item.chat_id, message_id)
                 return
 
     async def _deliver(self, sender: Sender, item: OutboxItem) -> tuple[int, str]:
@@ -223,10 +228,47 @@ class Publisher:
 
     async def _send(self, sender: Sender, item: OutboxItem, text: str, *, html: bool) -> int:
         """One sendMessage, counted against the budgets when it ends: Telegram counted it before then."""
+        rings = notify(
+            breaking=item.breaking,
+            silent=item.silent,
+            now=self._clock(),
+            window=self.config.quiet_window,
+            zone=self.config.zone,
+            default_silent=self.config.disable_notification,
+        )
         try:
-            return await sender.send(item.chat_id, text, html=html, preview_url=item.url)
+            return await sender.send(item.chat_id, text, html=html, preview_url=item.url, silent=not rings)
         finally:
             self.pacer.record(item.chat_id, self._mono())
+
+    # -- pins of breaking posts ----------------------------------------------------------------------------
+
+    async def _pin(self, sender: Sender, chat_id: str, message_id: int) -> None:
+        """Pin a breaking post and unpin the chat's previous one; failures are logged, never fatal."""
+        try:
+            await sender.pin(chat_id, message_id)
+            self.pacer.record(chat_id, self._mono())
+            previous = await self.store.record_pin(chat_id, message_id, now=self._clock())
+        except Exception as exc:  # noqa: BLE001 - no right to pin, or the post is gone: posting goes on
+            log.warning("pin_failed", chat_id=chat_id, message_id=message_id, error=str(exc))
+            return
+        log.info("post_pinned", chat_id=chat_id, message_id=message_id)
+        for old in previous:
+            await self._unpin(sender, chat_id, old)
+
+    async def _unpin(self, sender: Sender, chat_id: str, message_id: int) -> None:
+        try:
+            await sender.unpin(chat_id, message_id)
+            self.pacer.record(chat_id, self._mono())
+        except Exception as exc:  # noqa: BLE001 - already unpinned by hand, or no rights: stop trying
+            log.warning("unpin_failed", chat_id=chat_id, message_id=message_id, error=str(exc))
+        else:
+            log.info("post_unpinned", chat_id=chat_id, message_id=message_id)
+        await self.store.unpinned(chat_id, message_id, now=self._clock())
+
+    async def _unpin_expired(self, sender: Sender, now: datetime) -> None:
+        for chat_id, message_id in await self.store.pins_due(now - self.config.pin_for):
+            await self._unpin(sender, chat_id, message_id)
 
     async def _after_failure(self, item: OutboxItem, attempt: int, exc: DeliveryError) -> None:
         now = self._clock()

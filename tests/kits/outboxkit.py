@@ -110,7 +110,8 @@ async def running_publisher(
             timeout=timeout,
         )
 
-    publisher = Publisher(outbox, sender, config or fast_config())
+    config = config or fast_config(disable_notification=settings.disable_notification)
+    publisher = Publisher(outbox, sender, config)
     stop = asyncio.Event()
     task = asyncio.create_task(publisher.loop(app.bot, stop))
     try:

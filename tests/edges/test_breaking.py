@@ -1,0 +1,77 @@
+"""Breaking news end to end: a feed's breaking category jumps the queue, rings, is marked and pinned; the
+next breaking story takes the pin; pins lapse; /breaking never posts twice; quiet hours hold or hush."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.kits.newsroomkit import ADA, CHANNEL, READER, Story, running_newsroom
+
+STORIES = [
+    Story("a", "Parliament session opens", age_minutes=30),
+    Story("b", "Markets close higher", age_minutes=20),
+    Story("c", "Earthquake hits the coast", category="Breaking News", age_minutes=25),
+]
+QUIET = {"REVIEW": "off", "DISABLE_NOTIFICATION": "true"}
+
+
+def window_around_now() -> str:
+    now = datetime.now(UTC)
+    return f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=1):%H:%M}"
+
+
+async def test_breaking_category_goes_first_rings_marked_and_pinned(tmp_path: Path) -> None:
+    async with running_newsroom(tmp_path, STORIES, **QUIET) as room:
+        api = room.api
+        await api.wait_until(lambda: len(room.posts()) == 3, timeout=15)
+        first, *rest = room.posts()
+        assert first.text.startswith("🔴 BREAKING: Earthquake hits the coast")
+        assert first.disable_notification is False  # breaking rings even with DISABLE_NOTIFICATION=true
+        assert all(p.disable_notification for p in rest)
+        assert [p.text.split("\n")[0] for p in rest] == ["Parliament session opens", "Markets close higher"]
+        await api.wait_until(lambda: api.pinned(CHANNEL) == [first.message_id])
+
+        article_b = room.query("SELECT id FROM articles WHERE url LIKE '%/b'")[0][0]
+        reply = await room_ask(room, f"/breaking {article_b}")
+        assert "already posted; pinned it" in reply
+        assert api.pinned(CHANNEL) == [rest[1].message_id]  # the next breaking story takes the pin
+        assert len(room.posts()) == 3  # never posted twice
+
+        refused = await room_ask(room, f"/breaking {article_b}", user_id=READER)
+        assert "only for admins" in refused.lower() or "admin" in refused.lower()
+        assert (await room_ask(room, "/breaking 999999")).startswith("No such article")
+        audit = room.query("SELECT actor, action FROM audit_log")
+        assert audit == [(f"Ada ({ADA})", "breaking")]
+
+
+async def room_ask(room: object, text: str, *, user_id: int = ADA) -> str:
+    api = room.api  # type: ignore[attr-defined]
+    api.inject_message(text, user_id=user_id, first_name="Ada" if user_id == ADA else "Rita")
+    return (await api.wait_for_reply(user_id, timeout=10)).text
+
+
+async def test_pins_lapse_after_pin_hours(tmp_path: Path) -> None:
+    async with running_newsroom(tmp_path, STORIES[2:], PIN_HOURS="0.0005", **QUIET) as room:
+        api = room.api
+        await api.wait_until(lambda: len(api.pinned(CHANNEL)) == 1, timeout=15)
+        await api.wait_until(lambda: api.pinned(CHANNEL) == [], timeout=10)
+        await api.wait_until(lambda: room.query("SELECT unpinned_at IS NOT NULL FROM pins") == [(1,)])
+
+
+async def test_quiet_hours_hold_releases_only_breaking(tmp_path: Path) -> None:
+    env = {**QUIET, "QUIET_HOURS": window_around_now(), "QUIET_MODE": "hold"}
+    async with running_newsroom(tmp_path, STORIES, **env) as room:
+        api = room.api
+        await api.wait_until(lambda: len(room.posts()) == 1, timeout=15)
+        await asyncio.sleep(1.5)
+        assert [p.text.split(":")[0] for p in room.posts()] == ["🔴 BREAKING"]
+        assert room.query("SELECT COUNT(*) FROM outbox WHERE state = 'queued'") == [(2,)]
+
+
+async def test_quiet_hours_silent_mode_hushes_all_but_breaking(tmp_path: Path) -> None:
+    env = {"REVIEW": "off", "QUIET_HOURS": window_around_now()}
+    async with running_newsroom(tmp_path, STORIES, **env) as room:
+        await room.api.wait_until(lambda: len(room.posts()) == 3, timeout=15)
+        assert [p.disable_notification for p in room.posts()] == [False, True, True]
