@@ -14,16 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from bot.adapters.fetcher import Fetcher
 from bot.adapters.parse_pool import ParsePool
+from bot.adapters.repo_review import ReviewRepo
 from bot.core.errors import NewsbotError
 from bot.core.models import Article, Feed
 from bot.core.schedule import reading
 from bot.core.timeutil import humanize_age, utcnow
 from bot.core.websub_plan import push_note
 from bot.edges.cli_runner import wait_for_signal
+from bot.services.audit import Actor
 from bot.services.feed_reader import FeedReader, ReaderConfig
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.edges.runtime import Runtime
     from bot.services.ingest import IngestService
 
 
@@ -34,7 +37,7 @@ async def _with_ingest(settings: Settings, work: Any) -> int:
     try:
         if runtime.ingest is None:
             raise NewsbotError("the ingest service is not configured")
-        result: int = await work(runtime.ingest)
+        result: int = await work(runtime.ingest, runtime)
         return result
     finally:
         await runtime.close()
@@ -55,15 +58,24 @@ def _feed_line(feed: Feed) -> str:
 
 
 async def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(ingest: IngestService) -> int:
+    async def work(ingest: IngestService, runtime: Runtime) -> int:
+        shell = Actor.shell()
         if args.feeds_command == "add":
             feed = await ingest.add_feed(args.url)
+            await runtime.audit.record(shell, "feed added", f"{feed.id} {feed.url}")
             print(f"added feed {feed.id}: {feed.url} ({feed.title or 'untitled'})")
         elif args.feeds_command == "remove":
             removed = await ingest.remove_feed(args.ref)
             if removed is None:
                 raise NewsbotError(f"no feed with id or URL {args.ref!r}; see `newsbot feeds list`")
+            await runtime.audit.record(shell, "feed removed", f"{removed.id} {removed.url}")
             print(f"removed feed {removed.id}: {removed.url}")
+        elif args.feeds_command == "review":
+            switch = {"on": True, "off": False, "default": None}[args.switch]
+            if not await ReviewRepo(runtime.db).set_feed(args.id, switch):
+                raise NewsbotError(f"no feed with id {args.id}; see `newsbot feeds list`")
+            await runtime.audit.record(shell, "review switched", f"feed {args.id}: {args.switch}")
+            print(f"review for feed {args.id}: {args.switch}")
         else:
             feeds = await ingest.catalog.list_feeds()
             for feed in feeds:
@@ -76,7 +88,7 @@ async def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(ingest: IngestService) -> int:
+    async def work(ingest: IngestService, runtime: Runtime) -> int:
         await ingest.catalog.ensure_configured_feeds()
         if args.once:
             summary = await ingest.run_cycle(only_due=False)
@@ -146,6 +158,9 @@ def add_feed_parsers(sub: Any) -> None:
     feeds_sub.add_parser("list", help="every feed with its state, interval and last error")
     remove = feeds_sub.add_parser("remove", help="remove a feed and its articles")
     remove.add_argument("ref", metavar="ID|URL")
+    review = feeds_sub.add_parser("review", help="editors approve this feed's posts first (on), or not (off)")
+    review.add_argument("id", type=int, metavar="ID")
+    review.add_argument("switch", choices=("on", "off", "default"), help="default follows REVIEW and /review")
 
     ingest = sub.add_parser("ingest", help="read the feeds: on their schedule until Ctrl-C, or --once")
     ingest.set_defaults(handler=cmd_ingest)

@@ -12,9 +12,11 @@ import sys
 from typing import Any
 
 from bot.adapters.db import Database
+from bot.adapters.repo_audit import AuditRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.core.chat_args import parse_addtopic, parse_topic_name
 from bot.core.timeutil import utcnow
+from bot.services.audit import Actor, Audit
 from bot.settings import Settings
 
 
@@ -40,6 +42,7 @@ async def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
             now = utcnow()
             stored, created = await repo.save(topic, now)
             tagged = await repo.retag(stored, now=now)
+            await Audit(AuditRepo(db)).record(Actor.shell(), "topic saved", topic.name)
             print(
                 f"topic {topic.name} {'added' if created else 'updated'}; {tagged} recent article(s) match it"
             )
@@ -47,6 +50,7 @@ async def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
             if not await repo.remove(args.name):
                 print(f"newsbot: error: no topic called {args.name!r}", file=sys.stderr)
                 return 1
+            await Audit(AuditRepo(db)).record(Actor.shell(), "topic removed", args.name)
             print(f"topic {args.name} removed")
         else:
             topics = await repo.all()

@@ -27,6 +27,7 @@ from bot.core.delivery import FloodWait
 from bot.core.ratelimit import CommandLimiter, Verdict
 from bot.core.replies_admin import refusal
 from bot.core.replies_topics import slow_down
+from bot.services.audit import Actor
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,14 @@ async def reply_html(update: Update, text: str, *, flood_retries: int = 2) -> No
 
 def user_id(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
+
+
+def actor_of(update: Update) -> Actor:
+    """Who sent the update, for the audit log."""
+    user = update.effective_user
+    if user is None:
+        return Actor(None, "unknown")
+    return Actor.user(user.id, user.first_name, user.username)
 
 
 def is_admin(settings: Settings, update: Update) -> bool:

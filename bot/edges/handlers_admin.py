@@ -46,7 +46,7 @@ from bot.core.replies_admin import (
 from bot.core.status import status_text
 from bot.core.timeutil import utcnow
 from bot.edges.cli_stats import collect_status
-from bot.edges.command_guard import Ctx, admin_only, guarded, reply_html, user_id
+from bot.edges.command_guard import Ctx, actor_of, admin_only, guarded, reply_html, user_id
 
 if TYPE_CHECKING:
     from bot.edges.runtime import Runtime
@@ -109,6 +109,7 @@ class AdminHandlers:
         except NewsbotError as exc:
             raise ArgumentError(f"Could not add that feed: {exc}") from exc
         log.info("feed_added_by_admin", feed_id=feed.id, url=feed.url, user_id=user_id(update))
+        await self.rt.audit.record(actor_of(update), "feed added", f"{feed.id} {feed.url}")
         await reply_html(update, feed_added(feed))
 
     async def _check_discovered(self, feed: Feed) -> None:
@@ -131,6 +132,7 @@ class AdminHandlers:
                 await self.feeds.remove(feed.id)
         if feed is not None:
             log.info("feed_removed_by_admin", feed_id=feed.id, url=feed.url, user_id=user_id(update))
+            await self.rt.audit.record(actor_of(update), "feed removed", f"{feed.id} {feed.url}")
         await reply_html(update, feed_removed(feed, ref))
 
     async def add_topic(self, update: Update, context: Ctx) -> None:
@@ -141,12 +143,15 @@ class AdminHandlers:
         log.info(
             "topic_saved_by_admin", topic=topic.name, created=created, tagged=tagged, user_id=user_id(update)
         )
+        await self.rt.audit.record(actor_of(update), "topic saved", topic.name)
         await reply_html(update, topic_saved(stored.topic, created=created, tagged=tagged))
 
     async def remove_topic(self, update: Update, context: Ctx) -> None:
         name = parse_topic_name(" ".join(context.args or []), usage=REMOVETOPIC_USAGE)
         removed = await self.topics.remove(name)
         log.info("topic_removed_by_admin", topic=name, removed=removed, user_id=user_id(update))
+        if removed:
+            await self.rt.audit.record(actor_of(update), "topic removed", name)
         await reply_html(update, topic_removed(name, removed=removed))
 
     async def pause(self, update: Update, context: Ctx) -> None:
@@ -155,13 +160,16 @@ class AdminHandlers:
             raise ArgumentError(publisher_missing())
         reason = clean_text(" ".join(context.args or [])) or "paused by an admin"
         await publisher.pause(reason)
+        await self.rt.audit.record(actor_of(update), "paused", reason)
         await reply_html(update, paused(reason))
 
     async def resume(self, update: Update, context: Ctx) -> None:
         publisher = self.rt.publisher
         if publisher is None:
             raise ArgumentError(publisher_missing())
-        await reply_html(update, resumed(await publisher.resume()))
+        resumed_chats = await publisher.resume()
+        await self.rt.audit.record(actor_of(update), "resumed", ", ".join(resumed_chats))
+        await reply_html(update, resumed(resumed_chats))
 
 
 async def _check_public(url: str) -> None:

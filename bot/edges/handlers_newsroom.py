@@ -21,8 +21,7 @@ from bot.core.delivery import DeliveryError
 from bot.core.render import TEXT_LIMIT
 from bot.core.timeutil import utcnow
 from bot.core.urls import canonical_url
-from bot.edges.command_guard import Ctx, admin_only, guarded, reply_html
-from bot.edges.handlers_review import actor_of
+from bot.edges.command_guard import Ctx, actor_of, admin_only, guarded, reply_html
 from bot.edges.runtime import Runtime
 
 log = structlog.get_logger(__name__)

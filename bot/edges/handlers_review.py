@@ -14,22 +14,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.adapters.repo_review import ReviewRepo
 from bot.core.chat_args import ArgumentError
-from bot.edges.command_guard import Ctx, admin_only, guarded, reply_html
+from bot.edges.command_guard import Ctx, actor_of, admin_only, guarded, reply_html
 from bot.edges.runtime import Runtime
-from bot.services.audit import Actor
 from bot.services.review import ReviewService
 
 log = structlog.get_logger(__name__)
 
 REVIEW_USAGE = "Usage: /review on|off, or /review <feed id> on|off|default"
 REPLY_GROUP = 5  # its own handler group: replies that are not edit answers go on to other handlers
-
-
-def actor_of(update: Update) -> Actor:
-    user = update.effective_user
-    if user is None:
-        return Actor(None, "unknown")
-    return Actor.user(user.id, user.first_name, user.username)
 
 
 def parse_switch(word: str, *, allow_default: bool) -> bool | None:

@@ -24,6 +24,7 @@ from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_ingest import IngestRepo
 from bot.adapters.repo_outbox import OutboxRepo
 from bot.adapters.repo_review import ReviewRepo
+from bot.adapters.repo_tips import TipRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.adapters.repo_websub import WebSubRepo
 from bot.adapters.telegram_newsroom import NewsroomSender
@@ -41,6 +42,7 @@ from bot.services.pings import PingService
 from bot.services.publisher import Publisher, PublisherConfig
 from bot.services.push_ingest import PushIngest
 from bot.services.review import ReviewConfig, ReviewService
+from bot.services.tips import TipConfig, TipService
 from bot.services.websub import WebSubService
 from bot.services.websub_ports import WebSubConfig
 from bot.settings import Settings
@@ -70,6 +72,7 @@ class Runtime:
     pings: PingService | None = None  # update pings -> "read this feed now" (served by bot.edges.http_pings)
     websub: WebSubService | None = None  # WebSub subscriptions and pushes (bot.edges.http_websub)
     review: ReviewService | None = None  # the editors' review queue (bot.edges.handlers_review)
+    tips: TipService | None = None  # reader tips and blocked readers (bot.edges.handlers_tips)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
     read_db: Database | None = None
@@ -118,10 +121,8 @@ def build_publisher(runtime: Runtime) -> Publisher:
 def build_review(runtime: Runtime, publisher: Publisher) -> ReviewService:
     """The review queue: previews to REVIEW_CHAT_ID (else each admin), decisions wake the publisher."""
     settings = runtime.settings
-    admins = tuple(str(a) for a in settings.admin_ids)
-    targets = (settings.review_chat_id,) if settings.review_chat_id else admins
     config = ReviewConfig(
-        targets=targets,
+        targets=review_targets(settings),
         admin_ids=frozenset(settings.admin_ids),
         expiry=timedelta(hours=settings.review_expiry_hours),
         zone=settings.zone,
@@ -135,6 +136,25 @@ def build_review(runtime: Runtime, publisher: Publisher) -> ReviewService:
         on_decided=publisher.wake,
         channel_username=lambda: runtime.channel_username,
     )
+
+
+def review_targets(settings: Settings) -> tuple[str, ...]:
+    """Where editors are reached: REVIEW_CHAT_ID, else each admin's private chat."""
+    if settings.review_chat_id:
+        return (settings.review_chat_id,)
+    return tuple(str(a) for a in settings.admin_ids)
+
+
+async def build_tips(runtime: Runtime) -> TipService:
+    settings = runtime.settings
+    tips = TipService(
+        TipRepo(runtime.db),
+        lambda bot: NewsroomSender(bot, timeout=settings.send_timeout_seconds),
+        TipConfig(review_targets(settings), frozenset(settings.admin_ids), settings.tips_per_hour),
+        runtime.audit,
+    )
+    await tips.load()
+    return tips
 
 
 def build_fanout(runtime: Runtime) -> Fanout:
@@ -234,6 +254,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         runtime.publisher = build_publisher(runtime)
         runtime.background.append(("publisher", runtime.publisher.loop))
         runtime.review = build_review(runtime, runtime.publisher)
+        runtime.tips = await build_tips(runtime)
         runtime.background.append(("review", runtime.review.loop))
         runtime.fanout = build_fanout(runtime)
         runtime.background.append(("fanout", runtime.fanout.loop))
