@@ -182,16 +182,26 @@ class TopicRepo:
 
     # -- subscriptions -------------------------------------------------------------------------------
 
-    async def subscribe(self, user_id: int, topic_id: int, now: datetime) -> bool:
-        """Follow a topic; False when the reader already did."""
+    async def subscribe(self, user_id: int, topic_id: int, now: datetime, *, mode: str = "each") -> bool:
+        """Follow a topic, each story ("each") or once a day ("daily"); False when nothing changed."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "INSERT OR IGNORE INTO subscriptions (user_id, topic_id, created_at) VALUES (?, ?, ?)",
-                (user_id, topic_id, to_epoch(now)),
+                "INSERT INTO subscriptions (user_id, topic_id, created_at, mode) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id, topic_id) DO UPDATE SET mode = excluded.mode"
+                " WHERE mode != excluded.mode",
+                (user_id, topic_id, to_epoch(now), mode),
             )
             changed = cur.rowcount
             await cur.close()
         return changed > 0
+
+    async def daily_topics(self, user_id: int) -> set[str]:
+        rows = await self.db.fetchall(
+            "SELECT t.name FROM subscriptions s JOIN topics t ON t.id = s.topic_id"
+            " WHERE s.user_id = ? AND s.mode = 'daily'",
+            (user_id,),
+        )
+        return {r[0] for r in rows}
 
     async def unsubscribe(self, user_id: int, topic_id: int) -> bool:
         changed = await self.db.execute_write(

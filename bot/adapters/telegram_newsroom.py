@@ -49,7 +49,13 @@ class NewsroomSender:
             raise translate(exc, chat_id) from exc
 
     async def send(
-        self, chat_id: str, text: str, buttons: Buttons | None = None, *, reply_to: int | None = None
+        self,
+        chat_id: str,
+        text: str,
+        buttons: Buttons | None = None,
+        *,
+        reply_to: int | None = None,
+        silent: bool = False,
     ) -> int:
         """An HTML message (no link preview) with inline buttons; returns its message id."""
         message = await self._call(

@@ -21,7 +21,7 @@ READER_COMMANDS: tuple[Command, ...] = (
     Command("topics", "", "The topics you can follow"),
     Command("topic", "<name> [n]", "The newest articles in a topic"),
     Command("search", "<words>", "Search headlines and summaries"),
-    Command("subscribe", "<topic>", "Get a private message for each new article in a topic"),
+    Command("subscribe", "<topic> [daily]", "A private message for each new article in a topic, or daily"),
     Command("unsubscribe", "<topic>", "Stop messages for a topic"),
     Command("mytopics", "", "The topics you follow"),
     Command("tip", "<text>", "Send the newsroom a tip (a photo with a /tip caption works too)"),

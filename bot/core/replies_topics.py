@@ -7,7 +7,7 @@ lists and the fitting rules are `replies.py`; the admin's view of a topic's rule
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime
 
 from bot.core.models import StoredArticle, Topic
@@ -80,22 +80,24 @@ def topic_reply(
     return article_list(title, articles, now, note=note, empty="")
 
 
-def my_topics_reply(topics: Sequence[Topic]) -> str:
+def my_topics_reply(topics: Sequence[Topic], *, daily: Set[str] = frozenset()) -> str:
     if not topics:
         return "You don't follow any topic yet. See /topics, then /subscribe &lt;name&gt;."
-    lines = [f"• <b>{esc(t.name)}</b>" for t in topics]
+    lines = [f"• <b>{esc(t.name)}</b>{' (daily)' if t.name in daily else ''}" for t in topics]
     tail = ["", "Stop one with /unsubscribe &lt;name&gt;."]
     return fit(["📬 <b>Topics you follow</b>", ""], lines, tail)
 
 
-def subscribed(topic: Topic, *, created: bool) -> str:
+def subscribed(topic: Topic, *, created: bool, daily: bool = False) -> str:
     name = f"<b>{esc(topic.name)}</b>"
     if not created:
-        return f"You already follow {name}."
-    return (
-        f"✅ You now follow {name}: I'll send you a private message for each new article in it. "
-        f"/unsubscribe {esc(topic.name)} stops them."
+        return f"You already follow {name}{' once a day' if daily else ''}."
+    how = (
+        "one private message a day with its new articles"
+        if daily
+        else "a private message for each new article"
     )
+    return f"✅ You now follow {name}: I'll send you {how} in it. /unsubscribe {esc(topic.name)} stops them."
 
 
 def subscribe_needs_private_chat(topic: Topic, bot_username: str | None) -> str:

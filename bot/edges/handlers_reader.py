@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 TOPIC_USAGE = "Send /topic followed by a topic name, e.g. /topic politics (see /topics)."
-SUBSCRIBE_USAGE = "Send /subscribe followed by a topic name, e.g. /subscribe politics (see /topics)."
+SUBSCRIBE_USAGE = (
+    "Send /subscribe followed by a topic name, e.g. /subscribe politics (see /topics); "
+    "add daily for one message a day: /subscribe politics daily."
+)
 UNSUBSCRIBE_USAGE = "Send /unsubscribe followed by a topic name (see /mytopics)."
 
 
@@ -92,14 +95,19 @@ class ReaderHandlers:
 
     async def subscribe(self, update: Update, context: Ctx) -> None:
         uid = _require_user(update)
-        stored = await self._topic(parse_topic_name(" ".join(context.args or []), usage=SUBSCRIBE_USAGE))
-        created = await self.topics.subscribe(uid, stored.id, utcnow())
-        log.info("reader_subscribed", user_id=uid, topic=stored.name, created=created)
+        words = [w for w in (context.args or []) if w.strip()]
+        if len(words) > 1 and words[-1].lower() in ("weekly", "hourly", "monthly", "instant"):
+            raise ArgumentError(SUBSCRIBE_USAGE)
+        daily = len(words) > 1 and words[-1].lower() in ("daily", "each")
+        mode = words.pop().lower() if daily else "each"
+        stored = await self._topic(parse_topic_name(" ".join(words), usage=SUBSCRIBE_USAGE))
+        created = await self.topics.subscribe(uid, stored.id, utcnow(), mode=mode)
+        log.info("reader_subscribed", user_id=uid, topic=stored.name, created=created, mode=mode)
         chat = update.effective_chat
         if created and chat is not None and chat.type != "private":
             await reply_html(update, subscribe_needs_private_chat(stored.topic, context.bot.username))
             return
-        await reply_html(update, subscribed(stored.topic, created=created))
+        await reply_html(update, subscribed(stored.topic, created=created, daily=mode == "daily"))
 
     async def unsubscribe(self, update: Update, context: Ctx) -> None:
         uid = _require_user(update)
@@ -111,7 +119,8 @@ class ReaderHandlers:
     async def my_topics(self, update: Update, context: Ctx) -> None:
         uid = _require_user(update)
         followed = await self.topic_reads.subscriptions(uid)
-        await reply_html(update, my_topics_reply([t.topic for t in followed]))
+        daily = await self.topic_reads.daily_topics(uid)
+        await reply_html(update, my_topics_reply([t.topic for t in followed], daily=daily))
 
 
 def _require_user(update: Update) -> int:

@@ -19,6 +19,7 @@ from bot.adapters.hub_client import HubClient
 from bot.adapters.parse_pool import ParsePool
 from bot.adapters.repo_articles import ArticleRepo
 from bot.adapters.repo_audit import AuditRepo
+from bot.adapters.repo_digests import DigestRepo
 from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_ingest import IngestRepo
@@ -34,6 +35,7 @@ from bot.core.timeutil import utcnow
 from bot.edges.ingest_process import IngestProcess
 from bot.logs import register_secret
 from bot.services.audit import Audit
+from bot.services.briefings import BriefingConfig, Briefings
 from bot.services.fanout import Fanout
 from bot.services.feed_reader import FeedReader, ReaderConfig
 from bot.services.ingest import IngestService
@@ -143,6 +145,24 @@ def review_targets(settings: Settings) -> tuple[str, ...]:
     if settings.review_chat_id:
         return (settings.review_chat_id,)
     return tuple(str(a) for a in settings.admin_ids)
+
+
+def build_briefings(runtime: Runtime) -> Briefings:
+    """The channel's digests at DIGEST_TIMES and readers' daily digests, in TIMEZONE."""
+    settings = runtime.settings
+    config = BriefingConfig(
+        channel_id=settings.channel_id,
+        times=settings.digest_slots,
+        zone=settings.zone,
+        size=settings.digest_size,
+        grace=timedelta(minutes=settings.digest_grace_minutes),
+        quiet_window=settings.quiet_window,
+        disable_notification=settings.disable_notification,
+        dm_per_second=settings.dm_per_second,
+    )
+    return Briefings(
+        DigestRepo(runtime.db), lambda bot: NewsroomSender(bot, timeout=settings.send_timeout_seconds), config
+    )
 
 
 async def build_tips(runtime: Runtime) -> TipService:
@@ -255,6 +275,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         runtime.background.append(("publisher", runtime.publisher.loop))
         runtime.review = build_review(runtime, runtime.publisher)
         runtime.tips = await build_tips(runtime)
+        runtime.background.append(("digests", build_briefings(runtime).loop))
         runtime.background.append(("review", runtime.review.loop))
         runtime.fanout = build_fanout(runtime)
         runtime.background.append(("fanout", runtime.fanout.loop))
