@@ -51,12 +51,16 @@ class SandboxControls:
         channel_id: int,
         identities: tuple[Identity, ...],
         db_path: Path,
+        editors: tuple[int, Identity] | None = None,
     ) -> None:
         self.api = api
         self.newsroom = newsroom
         self.channel_id = channel_id
         self.identities = {i.key: i for i in identities}
         self._by_user = {i.user_id: i for i in identities}
+        # the editors' group, where the visitor writes as `editors[1]` (an admin): page identity "editors"
+        self.editors_chat: int | None = editors[0] if editors is not None else None
+        self.editor: Identity | None = editors[1] if editors is not None else None
         self.db_path = db_path
         self.origin = ""  # the page server's http://host:port, set once it is bound
         self.announcer: Announcer | None = None  # how the sample sites announce stories, once running
@@ -70,9 +74,13 @@ class SandboxControls:
         kind = event.get("event")
         if kind == "api_error":
             return dict(event)
+        if kind == "callback_answered":
+            return {**event, "where": "toast"} if event.get("text") else None
         chat_id = event.get("chat_id")
         if chat_id == self.channel_id:
             where: dict[str, Any] = {"where": "channel"}
+        elif chat_id is not None and chat_id == self.editors_chat:
+            where = {"where": "chat", "identity": "editors"}
         elif isinstance(chat_id, int) and chat_id in self._by_user:
             where = {"where": "chat", "identity": self._by_user[chat_id].key}
         else:
@@ -104,6 +112,8 @@ class SandboxControls:
         """Everything the page shows, for its first paint and after a reconnect."""
         messages: list[JSONDict] = []
         chats = [self.api.chat(self.channel_id), *(self.api.private_chat(i) for i in self._by_user)]
+        if self.editors_chat is not None:
+            chats.append(self.api.chat(self.editors_chat))
         for chat in chats:
             items: list[tuple[int, JSONDict]] = [
                 (m.message_id, m.to_event(_sent_kind(m), chat)) for m in self.api.chat_messages(chat.id)
@@ -150,13 +160,36 @@ class SandboxControls:
 
     # -- what the page does -------------------------------------------------------------------------------
 
-    def send(self, identity: str, text: str) -> int:
-        """The identity writes `text` in their private chat with the bot; returns the update id."""
+    @property
+    def writers(self) -> tuple[str, ...]:
+        """The page's identities: the people, and "editors" (the admin in the editors' group)."""
+        return (*self.identities, *(("editors",) if self.editors_chat is not None else ()))
+
+    def _where(self, identity: str) -> tuple[Identity, int]:
+        if identity == "editors" and self.editor is not None and self.editors_chat is not None:
+            return self.editor, self.editors_chat
         who = self.identities[identity]
-        log.info("sandbox_message", identity=identity, text=text[:80])
+        return who, who.user_id
+
+    def send(self, identity: str, text: str, reply_to: int | None = None) -> int:
+        """The identity writes `text` (in their private chat, or the editors' group), maybe as a reply to
+        one of that chat's messages; returns the update id. ValueError when `reply_to` is not there."""
+        who, chat_id = self._where(identity)
+        log.info("sandbox_message", identity=identity, text=text[:80], reply_to=reply_to)
         return self.api.inject_message(
-            text, user_id=who.user_id, username=who.username, first_name=who.first_name
+            text,
+            user_id=who.user_id,
+            chat_id=chat_id,
+            username=who.username,
+            first_name=who.first_name,
+            reply_to=reply_to,
         )
+
+    def press(self, identity: str, message_id: int, button: str) -> str:
+        """The identity presses an inline button under a bot message; ValueError when there is none."""
+        who, chat_id = self._where(identity)
+        log.info("sandbox_press", identity=identity, message_id=message_id, button=button)
+        return self.api.press(chat_id, message_id, button, user_id=who.user_id, first_name=who.first_name)
 
     def apply_fault(self, action: str) -> str:
         """Make the stand-in misbehave; returns one line saying what will happen."""
@@ -277,6 +310,6 @@ def _user_event(message: JSONDict) -> JSONDict:
         "user_id": user.get("id"),
         "username": user.get("username"),
         "first_name": user.get("first_name"),
-        "text": message.get("text", ""),
+        "text": message.get("text") or message.get("caption") or "",
         "date": message.get("date"),
     }

@@ -44,6 +44,7 @@ def add_page_routes(app: web.Application, controls: SandboxControls) -> None:
     app.router.add_get("/api/events", _events)
     app.router.add_post("/api/send", _send)
     app.router.add_post("/api/fault", _fault)
+    app.router.add_post("/api/press", _press)
 
 
 def _file(name: str) -> web.Response:
@@ -129,15 +130,39 @@ async def _send(request: web.Request) -> web.Response:
     """The visitor writes to the bot as the chosen identity: {"identity": "reader"|"admin", "text": "..."}."""
     body = await _json_body(request)
     controls = request.app[CONTROLS_KEY]
-    identity, text = body.get("identity"), body.get("text")
-    if not isinstance(identity, str) or identity not in controls.identities:
-        raise _bad(f"identity must be one of {', '.join(controls.identities)}")
+    identity, text, reply_to = _identity(body, controls), body.get("text"), body.get("reply_to")
     if not isinstance(text, str) or not text.strip():
         raise _bad("type a message first, e.g. /latest")
     if len(text) > _MAX_TEXT:
         raise _bad(f"a message is at most {_MAX_TEXT} characters")
-    update_id = controls.send(identity, text.strip())
+    if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
+        raise _bad("reply_to must be a message id")
+    try:
+        update_id = controls.send(identity, text.strip(), reply_to)
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
     return web.json_response({"ok": True, "update_id": update_id})
+
+
+def _identity(body: dict[str, Any], controls: SandboxControls) -> str:
+    identity = body.get("identity")
+    if not isinstance(identity, str) or identity not in controls.writers:
+        raise _bad(f"identity must be one of {', '.join(controls.writers)}")
+    return identity
+
+
+async def _press(request: web.Request) -> web.Response:
+    """The visitor presses an inline button: {"identity": …, "message_id": 12, "button": "✅ Post"}."""
+    body = await _json_body(request)
+    controls = request.app[CONTROLS_KEY]
+    identity, message_id, button = _identity(body, controls), body.get("message_id"), body.get("button")
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or not isinstance(button, str):
+        raise _bad("send message_id (a number) and button (its label)")
+    try:
+        query_id = controls.press(identity, message_id, button)
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
+    return web.json_response({"ok": True, "query_id": query_id})
 
 
 async def _fault(request: web.Request) -> web.Response:

@@ -43,6 +43,7 @@ log = structlog.get_logger(__name__)
 SANDBOX_TOKEN = "1000001:sandbox-token-that-only-the-local-stand-in-accepts"  # noqa: S105 - not a secret
 SANDBOX_CHANNEL_ID = -1001000000001
 SANDBOX_CHANNEL = "newsbot_sandbox"
+SANDBOX_EDITORS_ID = -1001000000002  # the editors' group: review previews and reader tips
 ADMIN = Identity("admin", 5550001, "Alex (admin)", "alex_admin")
 READER = Identity("reader", 5550002, "Sam (reader)", "sam_reads")
 DEFAULT_PORT = 8080
@@ -70,6 +71,7 @@ def sandbox_settings(
             "telegram_api_url": api_url,
             "channel_id": str(SANDBOX_CHANNEL_ID),
             "admin_ids": [ADMIN.user_id],
+            "review_chat_id": str(SANDBOX_EDITORS_ID),
             "feeds": [f"{site}/{pub.key}/{pub.feed_path}" for pub in PUBLICATIONS],
             "poll_interval_seconds": poll_interval,
             # the sample sites publish every few seconds: let the adaptive schedule keep up with them
@@ -123,6 +125,9 @@ def _register_chats(api: LocalBotAPI) -> None:
         title="Newsbot Sandbox",
         admins={ADMIN.user_id: "creator"},
     )
+    api.add_chat(
+        SANDBOX_EDITORS_ID, title="Newsroom editors", type="supergroup", admins={ADMIN.user_id: "creator"}
+    )
     for who in (ADMIN, READER):
         api.add_user(who.user_id, username=who.username, first_name=who.first_name)
 
@@ -144,7 +149,12 @@ async def run_sandbox(
         api = LocalBotAPI(SANDBOX_TOKEN, bot_username="newsbot_sandbox_bot", bot_first_name="Newsbot")
         _register_chats(api)
         controls = SandboxControls(
-            api, newsroom, channel_id=SANDBOX_CHANNEL_ID, identities=(READER, ADMIN), db_path=db_path
+            api,
+            newsroom,
+            channel_id=SANDBOX_CHANNEL_ID,
+            identities=(READER, ADMIN),
+            db_path=db_path,
+            editors=(SANDBOX_EDITORS_ID, ADMIN),
         )
         hub = LocalHub()
         app = web.Application()

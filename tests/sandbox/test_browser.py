@@ -133,3 +133,45 @@ def test_page_shows_live_posts_and_answers_latest(sandbox_url: str) -> None:
         assert rendered["text"].startswith("<script>window.pwned=1</script><img src=x")
         assert "bold & it" in rendered["text"]
         assert rendered["pwned"] is False
+
+
+def test_visitor_plays_editor_review_buttons_and_a_tip(sandbox_url: str) -> None:
+    """Review on as the admin, press Post under a preview in the editors' group, see the toast and the
+    outcome; send a tip as the reader and answer it from the editors' group with ↩ Reply."""
+    with sync_playwright() as playwright:
+        page = _launch_page(playwright)
+        page.goto(sandbox_url)
+        expect(page.locator("#channel-posts > li").first).to_be_visible(timeout=10_000)
+        page.get_by_role("radio", name="Admin").check()
+        page.get_by_label("Message to the bot").fill("/review on")
+        page.keyboard.press("Enter")
+        expect(page.locator("#chat-admin li.incoming").last).to_contain_text(
+            "Review is now on", timeout=10_000
+        )
+
+        page.get_by_role("radio", name="Editors' group").check()
+        editors = page.locator("#chat-editors")
+        preview = editors.locator("li.incoming", has=page.locator(".keyboard")).first
+        expect(preview).to_be_visible(timeout=30_000)
+        expect(preview.locator(".key")).to_have_count(5)
+        preview.get_by_role("button", name="✅ Post").click()
+        expect(page.locator("#toast")).to_contain_text("Posting it now.", timeout=10_000)
+        decided = editors.locator("li.incoming", has_text="Posted by Alex").first
+        expect(decided).to_be_visible(timeout=10_000)
+        expect(decided.locator(".keyboard")).to_have_count(0)
+
+        page.get_by_role("radio", name="Reader").check()
+        page.get_by_label("Message to the bot").fill("/tip <b>Smoke</b> over the harbour")
+        page.keyboard.press("Enter")
+        expect(page.locator("#chat-reader li.incoming").last).to_contain_text("your tip went", timeout=10_000)
+        page.get_by_role("radio", name="Editors' group").check()
+        tip = editors.locator("li.incoming", has_text="Smoke").last
+        expect(tip).to_contain_text("<b>Smoke</b> over the harbour")  # literal text, not markup
+        tip.get_by_role("button", name="Reply to this message").click()
+        page.get_by_label("Message to the bot").fill("Thank you, we are on it.")
+        page.keyboard.press("Enter")
+        expect(editors.locator("li.incoming").last).to_contain_text("Sent to the reader.", timeout=10_000)
+        page.get_by_role("radio", name="Reader").check()
+        expect(page.locator("#chat-reader li.incoming").last).to_contain_text("The newsroom replies")
+        page.get_by_role("radio", name="Editors' group").check()
+        page.screenshot(path=str(ARTIFACTS / "sandbox-editor.png"), animations="disabled")

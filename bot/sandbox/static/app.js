@@ -3,7 +3,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { identity: "reader", channelId: null, messages: new Map(), postCount: 0, kicked: false };
+const state = { identity: "reader", channelId: null, messages: new Map(), postCount: 0, kicked: false, replyTo: null };
+const CHAT_LISTS = { reader: "chat-reader", admin: "chat-admin", editors: "chat-editors" };
 
 // -- Telegram HTML, rendered safely ---------------------------------------------------------------------------
 const SIMPLE_TAGS = {
@@ -158,16 +159,96 @@ function bubble(event) {
     if (card && event.preview.show_above_text) li.append(card, body);
     else li.append(body, ...(card ? [card] : []));
   }
+  if (mine && event.first_name && event.identity === "editors") li.prepend(authorLine(event.first_name));
+  const keyboard = event.reply_markup && event.reply_markup.inline_keyboard;
+  if (!mine && Array.isArray(keyboard)) li.append(keyboardFor(event, keyboard));
   const meta = document.createElement("span");
   meta.className = "time";
   meta.textContent = (event.edit_date ? "edited " : "") + timeOf(event.edit_date || event.date);
   li.append(meta);
+  if (event.where === "chat" && !mine) li.append(replyButton(event));
   return li;
+}
+
+function authorLine(name) {
+  const who = document.createElement("div");
+  who.className = "author";
+  who.textContent = name;
+  return who;
+}
+
+// Inline buttons: callback buttons are pressed as the chat's identity; URL buttons open their link.
+function keyboardFor(event, rows) {
+  const box = document.createElement("div");
+  box.className = "keyboard";
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", "Message buttons");
+  for (const row of rows) {
+    const line = document.createElement("div");
+    line.className = "keyboard-row";
+    for (const button of row) {
+      if (button.url) {
+        const link = document.createElement("a");
+        link.className = "key";
+        link.textContent = button.text;
+        link.href = safeHref(button.url);
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        line.append(link);
+        continue;
+      }
+      const key = document.createElement("button");
+      key.type = "button";
+      key.className = "key";
+      key.textContent = button.text;
+      key.addEventListener("click", () => press(event, button.text));
+      line.append(key);
+    }
+    box.append(line);
+  }
+  return box;
+}
+
+function replyButton(event) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "reply";
+  button.textContent = "↩ Reply";
+  button.setAttribute("aria-label", "Reply to this message");
+  button.addEventListener("click", () => {
+    state.replyTo = { identity: event.identity, messageId: event.message_id };
+    $("reply-note").hidden = false;
+    $("reply-text").textContent = `Replying to: ${(event.text || "").slice(0, 60)}`;
+    $("chat-input").focus();
+  });
+  return button;
+}
+
+function clearReply() {
+  state.replyTo = null;
+  $("reply-note").hidden = true;
+}
+
+async function press(event, label) {
+  $("chat-error").textContent = "";
+  try {
+    await post("/api/press", { identity: event.identity, message_id: event.message_id, button: label });
+  } catch (error) {
+    $("chat-error").textContent = error.message;
+  }
+}
+
+function toast(text) {
+  const box = $("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(state.toastTimer);
+  state.toastTimer = setTimeout(() => { box.hidden = true; }, 4000);
 }
 
 function listFor(event) {
   if (event.where === "channel") return $("channel-posts");
-  return $(event.identity === "admin" ? "chat-admin" : "chat-reader");
+  return $(CHAT_LISTS[event.identity] || "chat-reader");
 }
 
 function nearBottom(scroller) {
@@ -176,6 +257,7 @@ function nearBottom(scroller) {
 
 function apply(event) {
   if (event.event === "api_error") return logFault(`${event.method} → ${event.status} ${event.description}`, "error");
+  if (event.where === "toast") return toast(event.text);
   if (!event.where) return;
   const key = `${event.chat_id}:${event.message_id}`;
   const old = state.messages.get(key);
@@ -241,7 +323,9 @@ async function post(path, body) {
 async function send(text) {
   $("chat-error").textContent = "";
   try {
-    await post("/api/send", { identity: state.identity, text });
+    const reply = state.replyTo && state.replyTo.identity === state.identity ? state.replyTo.messageId : null;
+    await post("/api/send", { identity: state.identity, text, reply_to: reply });
+    clearReply();
   } catch (error) {
     $("chat-error").textContent = error.message;
   }
@@ -249,13 +333,15 @@ async function send(text) {
 
 function setIdentity(identity) {
   state.identity = identity;
-  const admin = identity === "admin";
-  $("chat-admin").hidden = !admin;
-  $("chat-reader").hidden = admin;
-  $("suggest-admin").hidden = !admin;
-  $("suggest-reader").hidden = admin;
-  const who = state.identities?.[identity]?.first_name || identity;
-  $("chat-input").placeholder = `Message the bot as ${who}, e.g. ${admin ? "/status" : "/latest"}`;
+  for (const [key, list] of Object.entries(CHAT_LISTS)) {
+    $(list).hidden = key !== identity;
+    $(`suggest-${key}`).hidden = key !== identity;
+  }
+  if (state.replyTo && state.replyTo.identity !== identity) clearReply();
+  const editors = identity === "editors";
+  const who = editors ? "an editor in the editors' group" : state.identities?.[identity]?.first_name || identity;
+  const example = { admin: "/review on", editors: "a reply to a tip", reader: "/latest" }[identity];
+  $("chat-input").placeholder = `Write as ${who}, e.g. ${example}`;
   $("chat-scroll").scrollTop = $("chat-scroll").scrollHeight;
 }
 
@@ -367,6 +453,7 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const radio of document.querySelectorAll('input[name="identity"]')) {
     radio.addEventListener("change", () => setIdentity(radio.value));
   }
+  $("reply-cancel").addEventListener("click", clearReply);
   $("fault-flood").addEventListener("click", () => fault("flood"));
   $("fault-outage").addEventListener("click", () => fault("outage"));
   $("fault-kick").addEventListener("click", () => fault(state.kicked ? "restore" : "kick"));
