@@ -1,4 +1,4 @@
-"""`python -m bench [ingest|publish|chat|freshness] [options]`: runs the benchmarks, prints the report.
+"""`python -m bench [ingest|publish|chat|freshness|review] [options]`: runs the benchmarks, prints the report.
 
 Each section lives in its own module (bench/ingest.py, bench/publish.py, bench/chat.py,
 bench/freshness.py) and returns its numbers and goals; this module parses the command line, runs the
@@ -17,12 +17,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import chat, freshness, ingest, publish
+from bench import chat, freshness, ingest, publish, review
 from bench.report import machine, render
 from bot.logs import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("ingest", "publish", "chat", "freshness")
+SECTIONS = ("ingest", "publish", "chat", "freshness", "review")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,10 +62,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="freshness: sites of each kind (default busy=4,quiet=40,ping=2,push=2)",
     )
     parser.add_argument(
+        "--review-presses", type=int, default=40, help="review: Post presses timed (default 40, 3.1 s apart)"
+    )
+    parser.add_argument(
         "--out", type=Path, default=RESULTS / "latest.json", help="the JSON results (the log goes next to it)"
     )
     args = parser.parse_args(argv)
-    for name in ("feeds", "posts", "steady", "articles", "samples", "chat_feeds"):
+    for name in ("feeds", "posts", "steady", "articles", "samples", "chat_feeds", "review_presses"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.rounds is not None and args.rounds < 1:
@@ -93,6 +96,8 @@ def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if name == "publish":
         scale = (args.scale or publish.QUICK_SCALE) if args.quick else 1.0
         return asyncio.run(publish.run(burst=args.posts, steady=args.steady, scale=scale))
+    if name == "review":
+        return asyncio.run(review.run(presses=args.review_presses))
     if name == "freshness":
         return asyncio.run(
             freshness.run(

@@ -214,6 +214,15 @@ class ReviewRepo:
             if r[3] != "queued" and r[3] != "sending"
         ]
 
+    async def posted(self, article_id: int) -> tuple[str, int] | None:
+        """The article's first post, once it is out: (chat id, message id)."""
+        row = await self.db.fetchone(
+            "SELECT chat_id, message_id FROM outbox WHERE article_id = ? AND state = 'sent'"
+            " ORDER BY id LIMIT 1",
+            (article_id,),
+        )
+        return (row[0], row[1]) if row is not None else None
+
     async def outcome_shown(self, article_id: int) -> None:
         await self.db.execute_write(
             "UPDATE reviews SET outcome_shown = 1 WHERE article_id = ?", (article_id,)

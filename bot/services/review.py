@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import html
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
-from bot.core.delivery import DeliveryError, OutboxItem
+from bot.core.delivery import DeliveryError, FloodWait, OutboxItem
 from bot.core.review import (
     Action,
     Decided,
@@ -35,6 +36,7 @@ from bot.services.audit import Actor, Audit
 __all__ = ["ReviewConfig", "ReviewService"]
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 Buttons = list[list[tuple[str, str]]]
 _ANSWERS = {
     "post": "Posting it now.",
@@ -59,6 +61,7 @@ class ReviewStore(Protocol):
     async def expire(self, created_before: datetime, now: datetime) -> list[int]: ...
     async def unshown_outcomes(self, limit: int = ...) -> list[tuple[int, str | None, int | None]]: ...
     async def outcome_shown(self, article_id: int) -> None: ...
+    async def posted(self, article_id: int) -> tuple[str, int] | None: ...
 
 
 class Send(Protocol):
@@ -78,6 +81,7 @@ class ReviewConfig:
     zone: tzinfo
     render: Callable[[OutboxItem], str]  # the channel post's HTML, as the publisher renders it
     poll_seconds: float = 2.0
+    link_wait: float = 2.0  # seconds a decision waits for its post before showing "sending…"
 
 
 class ReviewService:
@@ -164,7 +168,11 @@ class ReviewService:
                 sent.append(
                     (
                         chat_id,
-                        await sender.send(chat_id, text, buttons, reply_to=(reply_to or {}).get(chat_id)),
+                        await _patient(
+                            functools.partial(
+                                sender.send, chat_id, text, buttons, reply_to=(reply_to or {}).get(chat_id)
+                            )
+                        ),
                     )
                 )
             except DeliveryError as exc:
@@ -185,7 +193,7 @@ class ReviewService:
         line = note or outcome_line(review.decided, self.config.zone, link=link, expiry_hours=hours)
         for chat_id, message_id in await self.store.messages(article_id):
             try:
-                await sender.edit(chat_id, message_id, f"{text}\n\n{line}")
+                await _patient(functools.partial(sender.edit, chat_id, message_id, f"{text}\n\n{line}"))
             except DeliveryError as exc:
                 log.warning("review_outcome_failed", article_id=article_id, chat_id=chat_id, error=str(exc))
         if note is None and (link is not None or review.state in ("skip", "expired")):
@@ -237,11 +245,24 @@ class ReviewService:
         log.info("review_decided", article_id=article_id, action=action, user_id=actor.id)
         await self._answer(sender, query_id, _ANSWERS[action])
         await self.audit.record(actor, f"review {action}", f"article {article_id}")
+        if action == "skip":
+            await self._show_outcome(sender, article_id, link=None)
+            return
+        # The publisher usually posts within milliseconds: wait a little so the previews change once, with
+        # the link (half the edits in the editors' group, which shares the 20-a-minute limit).
+        posted = None
+        for _ in range(int(self.config.link_wait / 0.05)):
+            posted = await self.store.posted(article_id)
+            if posted is not None:
+                break
+            await asyncio.sleep(0.05)
+        if posted is not None:
+            link = post_link(posted[0], self.channel_username(), posted[1])
+            await self._show_outcome(sender, article_id, link=link)
+            return
         review = await self.store.get(article_id)
         if review is not None:
-            note = (
-                None if action == "skip" else outcome_line(review.decided, self.config.zone) + " · sending…"
-            )
+            note = outcome_line(review.decided, self.config.zone) + " · sending…"
             await self._show_outcome(sender, article_id, link=None, note=note)
 
     async def _ask_edit(
@@ -302,6 +323,17 @@ class ReviewService:
             await sender.answer(query_id, text, alert=alert)
         except DeliveryError as exc:  # too old (the bot was down): nothing to do
             log.info("callback_answer_failed", error=str(exc))
+
+
+async def _patient(call: Callable[[], Awaitable[T]], *, max_wait: float = 30.0) -> T:
+    """One Telegram call; after a 429 it waits `retry_after` (if short) and tries once more."""
+    try:
+        return await call()
+    except FloodWait as exc:
+        if exc.retry_after > max_wait:
+            raise
+        await asyncio.sleep(exc.retry_after)
+        return await call()
 
 
 def _first_name(actor: Actor) -> str:

@@ -38,11 +38,12 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
         "--articles", "1000", "--chat-feeds", str(FEEDS), "--samples", "5",
         "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
         "--fresh-seconds", "12", "--fresh-poll", "10", "--fresh-sites", "busy=1,quiet=2,ping=1,push=1",
+        "--review-presses", "2",
     ]  # fmt: skip
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert set(result["sections"]) == {"ingest", "publish", "chat", "freshness"}
+    assert set(result["sections"]) == {"ingest", "publish", "chat", "freshness", "review"}
     assert result["machine"]["cpus"] >= 1
     assert out.with_suffix(".log").stat().st_size > 0  # the bot logged, to the file and not the report
     assert b"bot_started" in out.with_suffix(".chat-bots.log").read_bytes()  # the chat bench's bot process
