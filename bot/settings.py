@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     quiet_mode: Literal["silent", "hold"] = Field(default="silent", alias="QUIET_MODE")
     tips_per_hour: int = Field(default=5, ge=0, le=1000, alias="TIPS_PER_HOUR")  # 0 = tips off
 
+    # backups: a daily online copy of the database into BACKUP_DIR (empty = off), the newest BACKUP_KEEP kept
+    backup_dir: Path | None = Field(default=None, alias="BACKUP_DIR")
+    backup_keep: int = Field(default=7, ge=1, le=3650, alias="BACKUP_KEEP")
+
     @field_validator("post_template")
     @classmethod
     def _template(cls, value: str) -> str:
@@ -169,6 +173,11 @@ class Settings(BaseSettings):
     def _quiet(cls, value: str) -> str:
         parse_quiet_hours(value)
         return value.strip()
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _backup_dir(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("quiet_mode", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from bot import __version__
 from bot.adapters.db import Database
 from bot.core.errors import NewsbotError
 from bot.edges.cli_audit import add_audit_parser
+from bot.edges.cli_backup import add_backup_parser
 from bot.edges.cli_feeds import add_feed_parsers
 from bot.edges.cli_runner import Command, fail, wait_for_signal
 from bot.edges.cli_stats import add_stats_parser
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_stats_parser(sub)
     add_topics_parser(sub)
     add_audit_parser(sub)
+    add_backup_parser(sub)
     for plugin in entry_points(group=PLUGIN_GROUP):
         plugin.load()(sub)
     return parser

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from bot.adapters.backup import backup
 from bot.adapters.db import Database
 from bot.adapters.fetcher import Fetcher, make_client
 from bot.adapters.hub_client import HubClient
@@ -35,6 +36,7 @@ from bot.core.timeutil import utcnow
 from bot.edges.ingest_process import IngestProcess
 from bot.logs import register_secret
 from bot.services.audit import Audit
+from bot.services.backups import DailyBackups
 from bot.services.briefings import BriefingConfig, Briefings
 from bot.services.fanout import Fanout
 from bot.services.feed_reader import FeedReader, ReaderConfig
@@ -276,6 +278,9 @@ async def open_runtime(settings: Settings) -> Runtime:
         runtime.review = build_review(runtime, runtime.publisher)
         runtime.tips = await build_tips(runtime)
         runtime.background.append(("digests", build_briefings(runtime).loop))
+        if settings.backup_dir is not None and str(settings.database_path) != ":memory:":
+            daily = DailyBackups(settings.database_path, settings.backup_dir, settings.backup_keep, backup)
+            runtime.background.append(("backups", daily.loop))
         runtime.background.append(("review", runtime.review.loop))
         runtime.fanout = build_fanout(runtime)
         runtime.background.append(("fanout", runtime.fanout.loop))

@@ -232,10 +232,12 @@ async def test_inline_keyboard_callback_and_markup_edit(api: LocalBotAPI, client
     keyboard = {"inline_keyboard": [[{"text": "More", "callback_data": "more:1"}]]}
     _, body = await call_form(client, "sendMessage", chat_id=CHANNEL, text="pick", reply_markup=keyboard)
     assert body["result"]["reply_markup"] == keyboard
-    update_id = api.inject_callback_query("more:1", chat_id=CHANNEL, message_id=1, user_id=42)
+    query_id = api.inject_callback_query("more:1", chat_id=CHANNEL, message_id=1, user_id=42)
+    update_id = api.last_update_id
     _, body = await call(client, "getUpdates", offset=update_id, timeout=0)
     query = body["result"][0]["callback_query"]
     assert (query["data"], query["from"]["id"], query["message"]["message_id"]) == ("more:1", 42, 1)
+    assert query["id"] == query_id
     assert (await call(client, "answerCallbackQuery", callback_query_id=query["id"]))[0] == 200
     status, body = await call(client, "editMessageReplyMarkup", chat_id=CHANNEL, message_id=1)
     assert status == 200
