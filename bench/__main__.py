@@ -62,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="freshness: sites of each kind (default busy=4,quiet=40,ping=2,push=2)",
     )
     parser.add_argument(
-        "--review-presses", type=int, default=40, help="review: Post presses timed (default 40, 3.1 s apart)"
+        "--review-presses", type=int, default=20, help="review: Post presses timed (default 20, 3.1 s apart)"
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS / "latest.json", help="the JSON results (the log goes next to it)"

@@ -61,7 +61,7 @@ async def _store(db_path: Path, count: int) -> None:
         await db.close()
 
 
-async def run(*, presses: int = 40, spacing: float = 3.1) -> dict[str, Any]:
+async def run(*, presses: int = 20, spacing: float = 3.1) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
         db_path = Path(tmp) / "bot.db"
         await _store(db_path, presses)
@@ -82,7 +82,9 @@ async def run(*, presses: int = 40, spacing: float = 3.1) -> dict[str, Any]:
             stop = asyncio.Event()
             task = asyncio.create_task(serve(settings, stop))
             try:
-                await api.wait_until(lambda: len(_previews(api)) >= presses or task.done(), timeout=60)
+                await api.wait_until(
+                    lambda: len(_previews(api)) >= presses or task.done(), timeout=60 + 3 * presses
+                )
                 if task.done():
                     task.result()
                 samples = await _press_each(api, _previews(api)[:presses], spacing)

@@ -136,10 +136,11 @@ class ReviewRepo:
         return True
 
     async def edit(self, article_id: int, headline: str, dek: str) -> bool:
-        """Store an editor's headline and dek for a pending review's posts; False when no longer pending."""
+        """Store an editor's headline and dek for a pending review's posts (its new preview is then due);
+        False when it is no longer pending."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE reviews SET headline = ?, dek = ?, announced = 1"
+                "UPDATE reviews SET headline = ?, dek = ?, announced = 0"
                 " WHERE article_id = ? AND state = 'pending'",
                 (headline, dek, article_id),
             )

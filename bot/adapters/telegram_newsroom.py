@@ -17,9 +17,8 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 
-from bot.adapters.telegram_sender import chat_ref, translate
+from bot.adapters.telegram_sender import chat_ref, translated
 from bot.core.delivery import NotModified
 
 __all__ = ["Buttons", "NewsroomSender"]
@@ -43,10 +42,7 @@ class NewsroomSender:
         self.timeout = timeout
 
     async def _call(self, chat_id: str, call: Awaitable[T]) -> T:
-        try:
-            return await call
-        except TelegramError as exc:
-            raise translate(exc, chat_id) from exc
+        return await translated(chat_id, call)
 
     async def send(
         self,
@@ -58,6 +54,23 @@ class NewsroomSender:
         silent: bool = False,
     ) -> int:
         """An HTML message (no link preview) with inline buttons; returns its message id."""
+        return await self._send_message(chat_id, text, _markup(buttons), reply_to=reply_to, silent=silent)
+
+    async def prompt(self, chat_id: str, text: str, *, reply_to: int | None = None) -> int:
+        """A message asking for a reply (the client opens the reply box); returns its message id."""
+        markup = ForceReply(selective=True, input_field_placeholder="Headline, then the dek")
+        return await self._send_message(chat_id, text, markup, reply_to=reply_to)
+
+    async def _send_message(
+        self,
+        chat_id: str,
+        text: str,
+        markup: InlineKeyboardMarkup | ForceReply | None,
+        *,
+        reply_to: int | None,
+        silent: bool = False,
+    ) -> int:
+        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         message = await self._call(
             chat_id,
             self.bot.send_message(
@@ -65,27 +78,9 @@ class NewsroomSender:
                 text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=_NO_PREVIEW,
-                reply_markup=_markup(buttons),
-                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-                if reply_to
-                else None,
-                read_timeout=self.timeout,
-            ),
-        )
-        return message.message_id
-
-    async def prompt(self, chat_id: str, text: str, *, reply_to: int | None = None) -> int:
-        """A message asking for a reply (the client opens the reply box); returns its message id."""
-        message = await self._call(
-            chat_id,
-            self.bot.send_message(
-                chat_ref(chat_id),
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=ForceReply(selective=True, input_field_placeholder="Headline, then the dek"),
-                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-                if reply_to
-                else None,
+                reply_markup=markup,
+                reply_parameters=reply,
+                disable_notification=silent,
                 read_timeout=self.timeout,
             ),
         )

@@ -112,6 +112,14 @@ def translate(exc: TelegramError, chat_id: str) -> Exception:
     return TransientError(chat_id, message)
 
 
+async def translated(chat_id: str, call: Awaitable[T]) -> T:
+    """Await a PTB call for `chat_id`, its TelegramError turned into the project's exception."""
+    try:
+        return await call
+    except TelegramError as exc:
+        raise translate(exc, chat_id) from exc
+
+
 class TelegramSender:
     """Sends through the Application's `Bot` (so its rate limiter and HTTP pool are shared)."""
 
@@ -137,10 +145,7 @@ class TelegramSender:
         return LinkPreviewOptions(url=url, prefer_large_media=True)
 
     async def _call(self, chat_id: str, call: Awaitable[T]) -> T:
-        try:
-            return await call
-        except TelegramError as exc:
-            raise translate(exc, chat_id) from exc
+        return await translated(chat_id, call)
 
     async def send(
         self, chat_id: str, text: str, *, html: bool, preview_url: str | None, silent: bool | None = None

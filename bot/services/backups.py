@@ -6,7 +6,6 @@ bot/adapters/backup.py's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -15,8 +14,8 @@ from typing import Any
 
 import structlog
 
-from bot.core.errors import StorageError
 from bot.core.timeutil import utcnow
+from bot.services.looping import every
 
 __all__ = ["DailyBackups"]
 
@@ -62,10 +61,4 @@ class DailyBackups:
         return made
 
     async def loop(self, bot: Any, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.step()
-            except (StorageError, OSError) as exc:
-                log.error("backup_failed", directory=str(self.directory), error=str(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=3600)
+        await every(self.step, stop, seconds=3600, name="backups")

@@ -9,7 +9,6 @@ Wording is bot/core/briefing.py's, storage DigestRepo's, Telegram the Send proto
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
@@ -21,6 +20,7 @@ from bot.core.briefing import DigestStory, Due, decide, digest_html, title
 from bot.core.daytime import QuietWindow, due_slot, notify
 from bot.core.delivery import ChatForbidden, DeliveryError
 from bot.core.timeutil import utcnow
+from bot.services.looping import every
 
 __all__ = ["BriefingConfig", "Briefings"]
 
@@ -94,13 +94,7 @@ class Briefings:
         if bot is None:
             return
         sender = self.make_sender(bot)
-        while not stop.is_set():
-            try:
-                await self.step(sender)
-            except Exception as exc:
-                log.exception("digest_step_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=30)
+        await every(lambda: self.step(sender), stop, seconds=30, name="digests")
 
     async def step(self, sender: Send) -> None:
         """Post whatever slot is due now (channel and daily readers); safe to call at any time, repeatedly."""

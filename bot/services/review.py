@@ -9,9 +9,9 @@ posts what is decided; this service wakes it and, once the post is out, links it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import html
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 import structlog
 
 from bot.core.delivery import DeliveryError, FloodWait, OutboxItem
+from bot.core.pacing import RateWindow
 from bot.core.review import (
     Action,
     Decided,
@@ -32,11 +33,14 @@ from bot.core.review import (
 )
 from bot.core.timeutil import utcnow
 from bot.services.audit import Actor, Audit
+from bot.services.looping import every
 
 __all__ = ["ReviewConfig", "ReviewService"]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+GROUP_LIMIT = 20  # messages a minute to one group (TELEGRAM.md); edits count too
+MAX_PACE_WAIT = 30.0  # the loop waits this long at most for a group's budget, then tries at its next step
 Buttons = list[list[tuple[str, str]]]
 _ANSWERS = {
     "post": "Posting it now.",
@@ -105,6 +109,7 @@ class ReviewService:
         self.clock = clock
         self._wake = asyncio.Event()
         self._secret: str | None = None
+        self.window = RateWindow(GROUP_LIMIT, 60.0)  # the editors' group shares Telegram's 20 a minute
 
     def wake(self) -> None:
         self._wake.set()
@@ -120,14 +125,9 @@ class ReviewService:
         if bot is None:
             return
         sender = self.make_sender(bot)
-        while not stop.is_set():
-            try:
-                await self.step(sender)
-            except Exception as exc:
-                log.exception("review_step_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
-            self._wake.clear()
+        await every(
+            lambda: self.step(sender), stop, seconds=self.config.poll_seconds, name="review", wake=self._wake
+        )
 
     async def step(self, sender: Send) -> None:
         for article_id in await self.store.unannounced():
@@ -154,36 +154,27 @@ class ReviewService:
             post, article_id=article_id, source=item.source, breaking=item.breaking, edited=review.edited
         )
 
-    async def announce(
-        self, sender: Send, article_id: int, *, reply_to: dict[str, int] | None = None
-    ) -> None:
-        """Send the article's preview with the review buttons to every review chat."""
+    async def announce(self, sender: Send, article_id: int) -> None:
+        """Send the article's preview with the review buttons to every review chat (paced per chat)."""
         text = await self._preview(article_id)
         if text is None:
             return
         buttons = keyboard(article_id, await self.secret())
         sent: list[tuple[str, int]] = []
         for chat_id in self.config.targets:
-            try:
-                sent.append(
-                    (
-                        chat_id,
-                        await _patient(
-                            functools.partial(
-                                sender.send, chat_id, text, buttons, reply_to=(reply_to or {}).get(chat_id)
-                            )
-                        ),
-                    )
-                )
-            except DeliveryError as exc:
-                log.warning("review_preview_failed", article_id=article_id, chat_id=chat_id, error=str(exc))
+            call = functools.partial(sender.send, chat_id, text, buttons)
+            message_id = await self._paced(chat_id, call, wait=True, event="review_preview_failed")
+            if message_id is not None:
+                sent.append((chat_id, message_id))
         if sent or not self.config.targets:
             await self.store.add_messages(article_id, sent, "preview", self.clock())
             log.info("review_requested", article_id=article_id, chats=len(sent))
 
     async def _show_outcome(
-        self, sender: Send, article_id: int, *, link: str | None, note: str | None = None
+        self, sender: Send, article_id: int, *, link: str | None, note: str | None = None, wait: bool = True
     ) -> None:
+        """Replace the buttons of every preview with the outcome; when a chat's budget is spent and `wait`
+        is False (a handler), the loop shows it later."""
         review = await self.store.get(article_id)
         text = await self._preview(article_id)
         if review is None or text is None:
@@ -191,13 +182,42 @@ class ReviewService:
             return
         hours = self.config.expiry.total_seconds() / 3600
         line = note or outcome_line(review.decided, self.config.zone, link=link, expiry_hours=hours)
+        shown = True
         for chat_id, message_id in await self.store.messages(article_id):
-            try:
-                await _patient(functools.partial(sender.edit, chat_id, message_id, f"{text}\n\n{line}"))
-            except DeliveryError as exc:
-                log.warning("review_outcome_failed", article_id=article_id, chat_id=chat_id, error=str(exc))
-        if note is None and (link is not None or review.state in ("skip", "expired")):
+
+            async def edit(chat_id: str = chat_id, message_id: int = message_id) -> bool:
+                await sender.edit(chat_id, message_id, f"{text}\n\n{line}")
+                return True
+
+            done = await self._paced(chat_id, edit, wait=wait, event="review_outcome_failed")
+            shown = shown and done is True
+        if shown and note is None and (link is not None or review.state in ("skip", "expired")):
             await self.store.outcome_shown(article_id)
+
+    async def _paced(
+        self, chat_id: str, call: Callable[[], Awaitable[T]], *, wait: bool, event: str
+    ) -> T | None:
+        """One call to a review chat within its budget (groups: 20 a minute, as Telegram counts); None when
+        it did not happen (no budget left and `wait` is False, a 429, or an error, which is logged)."""
+        group = chat_id.startswith("-")
+        pause = self.window.wait_time(chat_id, time.monotonic()) if group else 0.0
+        if pause > 0:
+            if not wait or pause > MAX_PACE_WAIT:
+                return None
+            await asyncio.sleep(pause)
+        try:
+            result = await call()
+        except FloodWait as exc:
+            self.window.block(chat_id, time.monotonic() + exc.retry_after)
+            log.info(event, chat_id=chat_id, error=str(exc))
+            return None
+        except DeliveryError as exc:
+            log.warning(event, chat_id=chat_id, error=str(exc))
+            return None
+        finally:
+            if group:
+                self.window.record(chat_id, time.monotonic())
+        return result
 
     # -- presses and replies ------------------------------------------------------------------------------
 
@@ -246,7 +266,7 @@ class ReviewService:
         await self._answer(sender, query_id, _ANSWERS[action])
         await self.audit.record(actor, f"review {action}", f"article {article_id}")
         if action == "skip":
-            await self._show_outcome(sender, article_id, link=None)
+            await self._show_outcome(sender, article_id, link=None, wait=False)
             return
         # The publisher usually posts within milliseconds: wait a little so the previews change once, with
         # the link (half the edits in the editors' group, which shares the 20-a-minute limit).
@@ -258,12 +278,12 @@ class ReviewService:
             await asyncio.sleep(0.05)
         if posted is not None:
             link = post_link(posted[0], self.channel_username(), posted[1])
-            await self._show_outcome(sender, article_id, link=link)
+            await self._show_outcome(sender, article_id, link=link, wait=False)
             return
         review = await self.store.get(article_id)
         if review is not None:
             note = outcome_line(review.decided, self.config.zone) + " · sending…"
-            await self._show_outcome(sender, article_id, link=None, note=note)
+            await self._show_outcome(sender, article_id, link=None, note=note, wait=False)
 
     async def _ask_edit(
         self, sender: Send, query_id: str, article_id: int, chat_id: str, message_id: int | None
@@ -304,18 +324,18 @@ class ReviewService:
             await sender.send(chat_id, f"Too late to edit: {decided}", reply_to=message_id)
             return True
         await self.audit.record(actor, "review edit", f"article {article_id}: {edit.headline}")
-        old = await self.store.messages(article_id)
         await self._show_outcome(
             sender,
             article_id,
             link=None,
             note=f"✏️ Edited by {_first_name(actor)}: see the new preview below.",
+            wait=False,
         )
         if edit.cut:
             await sender.send(
                 chat_id, "That was longer than a post allows, so it was shortened.", reply_to=message_id
             )
-        await self.announce(sender, article_id, reply_to={chat: mid for chat, mid in old})
+        self.wake()  # the loop sends the new preview with the same buttons, within the chat's budget
         return True
 
     async def _answer(self, sender: Send, query_id: str, text: str, *, alert: bool = False) -> None:
@@ -323,17 +343,6 @@ class ReviewService:
             await sender.answer(query_id, text, alert=alert)
         except DeliveryError as exc:  # too old (the bot was down): nothing to do
             log.info("callback_answer_failed", error=str(exc))
-
-
-async def _patient(call: Callable[[], Awaitable[T]], *, max_wait: float = 30.0) -> T:
-    """One Telegram call; after a 429 it waits `retry_after` (if short) and tries once more."""
-    try:
-        return await call()
-    except FloodWait as exc:
-        if exc.retry_after > max_wait:
-            raise
-        await asyncio.sleep(exc.retry_after)
-        return await call()
 
 
 def _first_name(actor: Actor) -> str:

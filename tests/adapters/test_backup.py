@@ -99,12 +99,10 @@ async def test_daily_backups_once_a_day_and_rotated(tmp_path: Path) -> None:
     assert [p.name for p in daily.existing()] == ["newsbot-2026-12-02.db", "newsbot-2026-12-03.db"]
 
 
-def test_newsbot_backup_command(tmp_path: Path) -> None:
+def newsbot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"DATABASE_PATH": str(tmp_path / "bot.db"), "PATH": "/usr/bin:/bin"}
-    run = [sys.executable, "-m", "bot"]
-    subprocess.run([*run, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
-    done = subprocess.run(
-        [*run, "backup", str(tmp_path / "b.db")],
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
         env=env,
         cwd=ROOT,
         check=False,
@@ -112,17 +110,14 @@ def test_newsbot_backup_command(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
+
+
+def test_newsbot_backup_command(tmp_path: Path) -> None:
+    assert newsbot(tmp_path, "migrate").returncode == 0
+    done = newsbot(tmp_path, "backup", str(tmp_path / "b.db"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"backup written to {tmp_path / 'b.db'}")
-    again = subprocess.run(
-        [*run, "backup", str(tmp_path / "b.db")],
-        env=env,
-        cwd=ROOT,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = newsbot(tmp_path, "backup", str(tmp_path / "b.db"))
     assert again.returncode != 0
     assert len(again.stderr.strip().splitlines()) == 1
     assert "exists; choose another path or pass --force" in again.stderr

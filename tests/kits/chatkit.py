@@ -110,13 +110,20 @@ async def running_bot(
             **overrides,
         }
         settings = load_settings(None, **env)
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve(settings, stop))
-        try:
-            await api.wait_until(lambda: bool(api.calls("getUpdates")) or task.done(), timeout=15)
-            if task.done():
-                task.result()  # raise what stopped the bot
+        async with serving(api, settings):
             yield ChatBot(api, db_path, made, settings)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=15)
+
+
+@asynccontextmanager
+async def serving(api: LocalBotAPI, settings: Settings) -> AsyncIterator[None]:
+    """The real bot (`serve`) polling `api` until the block ends; raises what stopped it early."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        await api.wait_until(lambda: bool(api.calls("getUpdates")) or task.done(), timeout=15)
+        if task.done():
+            task.result()  # raise what stopped the bot
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=15)

@@ -3,7 +3,6 @@ channel, an editors' group and two editors, and a feed server whose RSS items a 
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,9 +13,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from bot.edges.app import serve
 from bot.sandbox.botapi import LocalBotAPI, SentMessage
 from bot.settings import Settings, load_settings
+from tests.kits.chatkit import serving
 from tests.kits.feedserver import FeedServer
 
 TOKEN = "123456:TEST-token-for-newsroom-tests-aaaaa"
@@ -104,13 +103,5 @@ async def running_newsroom(tmp_path: Path, stories: list[Story], **overrides: st
             **overrides,
         }
         settings = load_settings(None, **env)
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve(settings, stop))
-        try:
-            await api.wait_until(lambda: bool(api.calls("getUpdates")) or task.done(), timeout=15)
-            if task.done():
-                task.result()
+        async with serving(api, settings):
             yield Newsroom(api, feeds, tmp_path / "bot.db", settings)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=15)
