@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,7 +94,11 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running_publisher(
-    settings: Settings, config: PublisherConfig | None = None, *, timeout: float = 5.0
+    settings: Settings,
+    config: PublisherConfig | None = None,
+    *,
+    timeout: float = 5.0,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Running]:
     """The runtime's storage and the real PTB Application's Bot, with a Publisher loop running on it."""
     runtime = await open_runtime(settings)
@@ -111,7 +115,9 @@ async def running_publisher(
         )
 
     config = config or fast_config(disable_notification=settings.disable_notification)
-    publisher = Publisher(outbox, sender, config)
+    publisher = (
+        Publisher(outbox, sender, config) if clock is None else Publisher(outbox, sender, config, clock=clock)
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(publisher.loop(app.bot, stop))
     try:
