@@ -10,13 +10,15 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.adapters.fetcher import Fetcher
 from bot.adapters.parse_pool import ParsePool
 from bot.adapters.repo_review import ReviewRepo
-from bot.core.errors import NewsbotError
+from bot.core.errors import DuplicateFeedError, NewsbotError
 from bot.core.models import Article, Feed
+from bot.core.opml import MAX_OPML_BYTES, OpmlError, OpmlFeed, export_opml, parse_opml
 from bot.core.schedule import reading
 from bot.core.timeutil import humanize_age, utcnow
 from bot.core.websub_plan import push_note
@@ -57,6 +59,46 @@ def _feed_line(feed: Feed) -> str:
     return line
 
 
+def read_opml(path: Path) -> list[OpmlFeed]:
+    """The feeds of an OPML file; NewsbotError (one line) when it cannot be read or is refused."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_OPML_BYTES + 1)
+        return parse_opml(data)
+    except OSError as exc:
+        raise NewsbotError(f"cannot read {path}: {exc.strerror}") from None
+    except OpmlError as exc:
+        raise NewsbotError(f"{path}: {exc}") from None
+
+
+async def import_feeds(ingest: IngestService, feeds: list[OpmlFeed], *, check: Any = None) -> str:
+    """Add each feed (its URL is fetched and checked as `feeds add` does, 8 at a time); the summary's
+    first line counts added, already there and refused, the next lines give the first refusals."""
+    gate = asyncio.Semaphore(8)
+    added, already, refused = 0, 0, []
+
+    async def one(feed: OpmlFeed) -> None:
+        nonlocal added, already
+        async with gate:
+            try:
+                if check is not None:
+                    await check(feed.url)
+                await ingest.add_feed(feed.url)
+            except DuplicateFeedError:
+                already += 1
+            except NewsbotError as exc:
+                refused.append(f"{feed.url}: {exc}")
+            else:
+                added += 1
+
+    await asyncio.gather(*(one(f) for f in feeds))
+    lines = [f"added {added}, already there {already}, refused {len(refused)} (of {len(feeds)} in the file)"]
+    lines += [f"  refused {line}" for line in refused[:5]]
+    if len(refused) > 5:
+        lines.append(f"  … and {len(refused) - 5} more")
+    return "\n".join(lines)
+
+
 async def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
     async def work(ingest: IngestService, runtime: Runtime) -> int:
         shell = Actor.shell()
@@ -70,6 +112,21 @@ async def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
                 raise NewsbotError(f"no feed with id or URL {args.ref!r}; see `newsbot feeds list`")
             await runtime.audit.record(shell, "feed removed", f"{removed.id} {removed.url}")
             print(f"removed feed {removed.id}: {removed.url}")
+        elif args.feeds_command == "import":
+            summary = await import_feeds(ingest, await asyncio.to_thread(read_opml, Path(args.file)))
+            await runtime.audit.record(shell, "feeds imported", summary.splitlines()[0])
+            print(summary)
+        elif args.feeds_command == "export":
+            listed = [OpmlFeed(f.url, f.title, f.site_url) for f in await ingest.catalog.list_feeds()]
+            document = export_opml(listed, title="newsbot feeds", now=utcnow())
+            if args.file:
+                try:
+                    await asyncio.to_thread(Path(args.file).write_text, document, encoding="utf-8")
+                except OSError as exc:
+                    raise NewsbotError(f"cannot write {args.file}: {exc.strerror}") from None
+                print(f"exported {len(listed)} feed(s) to {args.file}")
+            else:
+                sys.stdout.write(document)
         elif args.feeds_command == "review":
             switch = {"on": True, "off": False, "default": None}[args.switch]
             if not await ReviewRepo(runtime.db).set_feed(args.id, switch):
@@ -158,6 +215,10 @@ def add_feed_parsers(sub: Any) -> None:
     feeds_sub.add_parser("list", help="every feed with its state, interval and last error")
     remove = feeds_sub.add_parser("remove", help="remove a feed and its articles")
     remove.add_argument("ref", metavar="ID|URL")
+    imp = feeds_sub.add_parser("import", help="add every feed an OPML file lists (twice adds nothing)")
+    imp.add_argument("file", metavar="FILE")
+    exp = feeds_sub.add_parser("export", help="the feeds as OPML 2.0 (to FILE, or standard output)")
+    exp.add_argument("file", metavar="FILE", nargs="?")
     review = feeds_sub.add_parser("review", help="editors approve this feed's posts first (on), or not (off)")
     review.add_argument("id", type=int, metavar="ID")
     review.add_argument("switch", choices=("on", "off", "default"), help="default follows REVIEW and /review")

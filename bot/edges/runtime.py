@@ -125,7 +125,7 @@ def build_publisher(runtime: Runtime) -> Publisher:
 def build_review(runtime: Runtime, publisher: Publisher) -> ReviewService:
     """The review queue: previews to REVIEW_CHAT_ID (else each admin), decisions wake the publisher."""
     settings = runtime.settings
-    if not review_targets(settings):
+    if settings.review and not review_targets(settings):
         log.warning("review_has_no_editors", reason="neither REVIEW_CHAT_ID nor ADMIN_IDS is set")
     config = ReviewConfig(
         targets=review_targets(settings),

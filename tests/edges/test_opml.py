@@ -1,0 +1,98 @@
+"""OPML in and out through `newsbot feeds import|export`: a round trip, twice adds nothing, non-feeds are
+refused with their reason, and bombs, huge lists and non-OPML files are one-line refusals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.core.opml import MAX_OUTLINES, OpmlError, OpmlFeed, export_opml, parse_opml
+from tests.edges.test_cli_feeds import newsbot
+from tests.kits.feedserver import FeedServer
+from tests.kits.ingestkit import DATA
+
+NOW = datetime(2026, 12, 3, tzinfo=UTC)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as srv:
+        srv.route("/a.xml", (DATA / "wordpress.xml").read_bytes())
+        srv.route("/b.xml", (DATA / "wordpress.xml").read_bytes().replace(b"<title>", b"<title>B ", 1))
+        srv.route("/page", "<html><body>no feed here</body></html>", content_type="text/html")
+        yield srv
+
+
+def opml(*outlines: str) -> str:
+    body = "".join(outlines)
+    return f'<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>{body}</body></opml>'
+
+
+async def test_import_twice_then_export_round_trip(tmp_path: Path, server: FeedServer) -> None:
+    listing = tmp_path / "feeds.opml"
+    listing.write_text(
+        opml(
+            f'<outline text="News"><outline type="rss" text="A" xmlUrl="{server.url("/a.xml")}"/>',
+            f'<outline type="rss" text="B" xmlUrl="{server.url("/b.xml")}"/></outline>',
+            f'<outline type="rss" text="Not a feed" xmlUrl="{server.url("/page")}"/>',
+        )
+    )
+    code, out, err = await newsbot(tmp_path, "feeds", "import", str(listing))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "added 2, already there 0, refused 1 (of 3 in the file)"
+    assert lines[1].startswith(f"  refused {server.url('/page')}: ")
+    code, out, _ = await newsbot(tmp_path, "feeds", "import", str(listing))
+    assert out.splitlines()[0] == "added 0, already there 2, refused 1 (of 3 in the file)"
+    code, out, err = await newsbot(tmp_path, "feeds", "export")
+    assert code == 0, err
+    exported = parse_opml(out.encode())
+    assert sorted(f.url for f in exported) == sorted([server.url("/a.xml"), server.url("/b.xml")])
+    code, out, _ = await newsbot(tmp_path, "feeds", "export", str(tmp_path / "out.opml"))
+    assert out.strip() == f"exported 2 feed(s) to {tmp_path / 'out.opml'}"
+    code, out, _ = await newsbot(tmp_path, "audit")
+    assert "shell · feeds imported · added 2, already there 0, refused 1" in out
+
+
+async def test_refusals_are_one_line_and_add_nothing(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.opml"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        '<opml version="2.0"><body><outline text="&b;" xmlUrl="http://x.example/feed"/></body></opml>'
+    )
+    huge = tmp_path / "huge.opml"
+    huge.write_text(opml(*(f'<outline xmlUrl="http://x.example/{i}"/>' for i in range(10_000))))
+    html = tmp_path / "page.opml"
+    html.write_text("<html><body>hello</body></html>")
+    for path, reason in (
+        (bomb, "declares a DOCTYPE or entities"),
+        (huge, "10000 outlines; at most 5000"),
+        (html, "not OPML"),
+        (tmp_path / "missing.opml", "cannot read"),
+    ):
+        code, out, err = await newsbot(tmp_path, "feeds", "import", str(path))
+        assert code != 0
+        assert len(err.strip().splitlines()) == 1
+        assert reason in err
+    code, out, _ = await newsbot(tmp_path, "feeds", "list")
+    assert "no feeds yet" in out
+
+
+def test_parse_and_export_pure() -> None:
+    feeds = [
+        OpmlFeed("https://a.example/feed?x=1&y=2", 'A & "B"', "https://a.example/"),
+        OpmlFeed("https://b.example/rss"),
+    ]
+    assert parse_opml(export_opml(feeds, title="t & t", now=NOW).encode()) == [
+        feeds[0],
+        OpmlFeed("https://b.example/rss", "https://b.example/rss", None),
+    ]
+    with pytest.raises(OpmlError, match="not well-formed"):
+        parse_opml(b"<opml><body>")
+    assert (
+        len(parse_opml(opml(*(f'<outline xmlUrl="http://x/{i}"/>' for i in range(MAX_OUTLINES))).encode()))
+        == MAX_OUTLINES
+    )
