@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     backup_dir: Path | None = Field(default=None, alias="BACKUP_DIR")
     backup_keep: int = Field(default=7, ge=1, le=3650, alias="BACKUP_KEEP")
 
+    # GET /healthz fails when Telegram has not answered for this long, or a post has waited this long
+    health_telegram_seconds: int = Field(default=120, ge=1, le=86_400, alias="HEALTH_TELEGRAM_SECONDS")
+    health_queue_seconds: int = Field(default=900, ge=1, le=7 * 86_400, alias="HEALTH_QUEUE_SECONDS")
+
     @field_validator("post_template")
     @classmethod
     def _template(cls, value: str) -> str:

@@ -6,10 +6,11 @@ Repositories (bot/adapters/repos_*.py) build on this; they own the SQL, this mod
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +158,7 @@ class Database:
         """
         async with self._write_lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            await _uncancelled(conn.execute("BEGIN IMMEDIATE"), undo=conn)
             try:
                 yield conn
             except BaseException:
@@ -165,7 +166,7 @@ class Database:
                 raise
             else:
                 try:
-                    await conn.execute("COMMIT")
+                    await _uncancelled(conn.execute("COMMIT"))
                 except sqlite3.Error as exc:
                     await conn.execute("ROLLBACK")
                     raise StorageError(f"commit failed: {exc}") from exc
@@ -194,3 +195,19 @@ class Database:
     async def executemany_write(self, sql: str, rows: Iterable[Sequence[Any] | dict[str, Any]]) -> None:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
+
+
+async def _uncancelled(statement: Awaitable[Any], *, undo: aiosqlite.Connection | None = None) -> None:
+    """Run BEGIN or COMMIT to its end even if the caller is cancelled meanwhile: the statement goes on in
+    the connection's thread regardless, and a BEGIN left behind would hold the connection in a transaction
+    nobody ends (every later write: "cannot start a transaction within a transaction"). A BEGIN that
+    finishes after its caller was cancelled is rolled back (`undo`); then the cancellation goes on."""
+    task = asyncio.ensure_future(statement)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+            if undo is not None:
+                await undo.execute("ROLLBACK")
+        raise

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import ssl
+import time
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from telegram.request import BaseRequest, RequestData
 class AiohttpRequest(BaseRequest):
     """One aiohttp ClientSession with at most `pool_size` connections; PTB's four timeouts as defaults."""
 
-    __slots__ = ("_connect", "_pool", "_pool_size", "_read", "_session", "_write")
+    __slots__ = ("_connect", "_pool", "_pool_size", "_read", "_session", "_write", "last_answer")
 
     def __init__(
         self,
@@ -51,6 +52,7 @@ class AiohttpRequest(BaseRequest):
             pool_timeout,
         )
         self._session: aiohttp.ClientSession | None = None
+        self.last_answer: float | None = None  # time.monotonic() of Telegram's last answer (for /healthz)
 
     @property
     def read_timeout(self) -> float | None:
@@ -102,7 +104,10 @@ class AiohttpRequest(BaseRequest):
                 allow_redirects=False,
                 proxy=_proxy_for(*_origin(url)),
             ) as response:
-                return response.status, await response.read()
+                body = await response.read()
+                if response.status < 500:
+                    self.last_answer = time.monotonic()
+                return response.status, body
         except TimeoutError as err:  # asyncio's (the same class on 3.11) and aiohttp's ServerTimeoutError
             raise TimedOut from err
         except aiohttp.ClientError as err:

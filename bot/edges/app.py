@@ -20,6 +20,7 @@ from bot.edges.handlers_newsroom import register_newsroom_handlers
 from bot.edges.handlers_reader import register_reader_handlers
 from bot.edges.handlers_review import register_review_handlers
 from bot.edges.handlers_tips import register_tip_handlers
+from bot.edges.http_health import build_health, health_routes
 from bot.edges.http_pings import ping_routes
 from bot.edges.http_server import HttpServer
 from bot.edges.http_websub import websub_routes
@@ -35,6 +36,11 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     token = settings.token
     if not token:
         raise ConfigError("BOT_TOKEN is not set; get one from @BotFather, or run `make run` for the sandbox")
+    requests = [
+        AiohttpRequest(pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15),
+        AiohttpRequest(pool_size=1, connect_timeout=10, read_timeout=35, write_timeout=15),
+    ]
+    runtime.telegram_requests = list(requests)
     app = (
         ApplicationBuilder()
         .token(token)
@@ -42,10 +48,8 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(AIORateLimiter(max_retries=0))
         # aiohttp, not PTB's default httpx: ~2 ms less per reply (bot/adapters/telegram_request.py)
-        .request(AiohttpRequest(pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15))
-        .get_updates_request(
-            AiohttpRequest(pool_size=1, connect_timeout=10, read_timeout=35, write_timeout=15)
-        )
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .build()
     )
     handlers = Handlers(runtime)
@@ -166,6 +170,7 @@ def build_http_server(runtime: Runtime) -> HttpServer | None:
         server.add_routes(ping_routes(runtime.pings))
     if runtime.websub is not None:
         server.add_routes(websub_routes(runtime.websub, max_bytes=settings.max_feed_bytes))
+    server.add_routes(health_routes(build_health(runtime)))
     return server
 
 

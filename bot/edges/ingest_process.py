@@ -55,6 +55,11 @@ class IngestProcess:
         self.on_feeds_changed: list[Callable[[], object]] = []  # the child's `on_feeds_changed`
         self._conn: Connection | None = None
 
+    @property
+    def running(self) -> bool:
+        """The child process is up (its pipe is open)."""
+        return self._conn is not None
+
     def wake(self) -> None:
         """Ask the child for a cycle now (a feed was added); a child not running starts with one anyway."""
         self._send(WAKE)

@@ -77,6 +77,8 @@ class Runtime:
     websub: WebSubService | None = None  # WebSub subscriptions and pushes (bot.edges.http_websub)
     review: ReviewService | None = None  # the editors' review queue (bot.edges.handlers_review)
     tips: TipService | None = None  # reader tips and blocked readers (bot.edges.handlers_tips)
+    ingest_process: IngestProcess | None = None  # the ingest child, when ingest runs in one
+    telegram_requests: list[Any] = field(default_factory=list)  # PTB transports (their `last_answer`)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
     read_db: Database | None = None
@@ -293,6 +295,7 @@ async def open_runtime(settings: Settings) -> Runtime:
             runtime.background.append(("ingest", runtime.ingest.loop))
         else:  # cycles run in a niced child process; this IngestService serves admin commands
             child = IngestProcess(settings, open_child_ingest, on_queued=list(runtime.ingest.on_queued))
+            runtime.ingest_process = child
             runtime.ingest.on_wake.append(child.wake)
             runtime.ingest.on_fetch.append(child.fetch)
             if runtime.websub is not None:

@@ -121,3 +121,26 @@ async def test_read_only_connection_reads_while_writer_holds_a_transaction(tmp_p
                 await reader.conn.execute("DELETE FROM feeds")
         finally:
             await reader.close()
+
+
+async def test_a_cancelled_write_never_leaves_the_connection_in_a_transaction(tmp_path: Path) -> None:
+    """A caller cancelled while BEGIN IMMEDIATE waits for another writer's lock: the BEGIN runs on in the
+    connection's thread; it must be rolled back, or every later write fails."""
+    db = await Database(tmp_path / "t.db").open(migrate=True)
+    blocker = sqlite3.connect(tmp_path / "t.db", timeout=0)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+
+        async def write() -> None:
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO bot_state (key, value) VALUES ('a', '1')")
+
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(write(), timeout=0.3)
+        blocker.rollback()
+        await asyncio.sleep(0.2)
+        await db.execute_write("INSERT INTO bot_state (key, value) VALUES ('b', '2')")
+        assert [r[0] for r in await db.fetchall("SELECT key FROM bot_state ORDER BY key")] == ["b"]
+    finally:
+        blocker.close()
+        await db.close()
