@@ -168,7 +168,8 @@ class AdminHandlers:
         if publisher is None:
             raise ArgumentError(publisher_missing())
         resumed_chats = await publisher.resume()
-        await self.rt.audit.record(actor_of(update), "resumed", ", ".join(resumed_chats))
+        chats = ", ".join("all chats" if chat == "*" else chat for chat in resumed_chats)
+        await self.rt.audit.record(actor_of(update), "resumed", chats)
         await reply_html(update, resumed(resumed_chats))
 
 

@@ -5,7 +5,6 @@ Thin: arguments are parsed here, the work is ReviewRepo's (one transaction) and 
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import structlog
@@ -15,7 +14,7 @@ from telegram.ext import Application, CommandHandler
 from bot.adapters.repo_outbox import OutboxRepo
 from bot.adapters.repo_review import ReviewRepo, find_article
 from bot.adapters.telegram_newsroom import NewsroomSender
-from bot.core.audit import audit_lines
+from bot.core.audit import audit_message
 from bot.core.chat_args import ArgumentError, parse_feed_ref
 from bot.core.delivery import DeliveryError
 from bot.core.render import TEXT_LIMIT
@@ -82,18 +81,7 @@ class NewsroomHandlers:
         if len(args) > 1 or (args and not args[0].isdigit()):
             raise ArgumentError(AUDIT_USAGE)
         count = min(max(int(args[0]) if args else 20, 1), 100)
-        lines = audit_lines(await self.rt.audit.latest(count))
-        if not lines:
-            await reply_html(update, "No admin changes yet.")
-            return
-        text, used = ["<b>Latest changes</b> (newest first)"], 40
-        for line in lines:
-            escaped = html.escape(line, quote=False)
-            if used + len(escaped) + 1 > TEXT_LIMIT - 100:
-                break
-            text.append(escaped)
-            used += len(escaped) + 1
-        await reply_html(update, "\n".join(text))
+        await reply_html(update, audit_message(await self.rt.audit.latest(count), limit=TEXT_LIMIT))
 
 
 def register_newsroom_handlers(app: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime) -> None:

@@ -63,15 +63,20 @@ class TipHandlers:
 
     async def on_reply(self, update: Update, context: Ctx) -> None:
         message = update.effective_message
-        if message is None or message.reply_to_message is None or not message.text:
+        if message is None or message.reply_to_message is None:
+            return
+        photo = message.photo[-1].file_id if message.photo else None
+        text = (message.caption if photo else message.text) or ""
+        if not text and photo is None:
             return
         try:
             confirmation = await self.service.answer(
                 context.bot,
                 str(message.chat.id),
                 message.reply_to_message.message_id,
-                message.text,
+                text,
                 actor_of(update),
+                photo=photo,
             )
         except Exception as exc:
             log.exception("tip_answer_failed", error=repr(exc))
@@ -105,7 +110,11 @@ def register_tip_handlers(app: Application[Any, Any, Any, Any, Any, Any], runtim
     app.add_handler(CommandHandler("tip", guarded("tip")(handlers.tip), block=False))
     app.add_handler(MessageHandler(filters.PHOTO & _CAPTION_TIP, guarded("tip")(handlers.tip), block=False))
     app.add_handler(
-        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, handlers.on_reply, block=False),
+        MessageHandler(
+            filters.REPLY & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO),
+            handlers.on_reply,
+            block=False,
+        ),
         group=REPLY_GROUP,
     )
     for name, callback in {"block": handlers.block, "unblock": handlers.unblock}.items():

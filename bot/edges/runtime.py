@@ -25,6 +25,7 @@ from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_ingest import IngestRepo
 from bot.adapters.repo_outbox import OutboxRepo
+from bot.adapters.repo_pins import PinRepo
 from bot.adapters.repo_review import ReviewRepo
 from bot.adapters.repo_tips import TipRepo
 from bot.adapters.repo_topics import TopicRepo
@@ -121,7 +122,8 @@ def build_publisher(runtime: Runtime) -> Publisher:
             timeout=settings.send_timeout_seconds,
         )
 
-    return Publisher(OutboxRepo(runtime.db), sender, PublisherConfig.from_settings(settings, runtime.policy))
+    config = PublisherConfig.from_settings(settings, runtime.policy)
+    return Publisher(OutboxRepo(runtime.db), sender, config, pins=PinRepo(runtime.db))
 
 
 def build_review(runtime: Runtime, publisher: Publisher) -> ReviewService:

@@ -117,16 +117,26 @@ class TipService:
             return "Sorry, your tip could not reach the newsroom just now. Please try again later."
         return "Thanks — your tip went to the newsroom."
 
-    async def answer(self, bot: Any, chat_id: str, reply_to: int, text: str, actor: Actor) -> str | None:
-        """An editor's reply to a tip goes to the reader; returns the confirmation (None: not a tip reply)."""
+    async def answer(
+        self, bot: Any, chat_id: str, reply_to: int, text: str, actor: Actor, *, photo: str | None = None
+    ) -> str | None:
+        """An editor's reply to a tip goes to the reader (a photo with its caption); returns the confirmation
+        for the editor, None when this is not an admin's reply to a tip (then nothing happens)."""
+        if actor.id not in self.config.admin_ids:
+            return None
         found = await self.store.reader_of(chat_id, reply_to)
-        if found is None or actor.id not in self.config.admin_ids:
+        if found is None:
             return None
         tip_id, reader_id = found
+        sender = self.make_sender(bot)
         try:
-            await self.make_sender(bot).send(str(reader_id), answer_for_reader(text))
+            if photo is not None:
+                await sender.send_photo(str(reader_id), photo, answer_for_reader(text, caption=True))
+            else:
+                await sender.send(str(reader_id), answer_for_reader(text))
         except ChatForbidden:
-            return "The reader has blocked the bot or never started it; the answer was not delivered."
+            log.info("tip_answer_undeliverable", tip_id=tip_id, reader_id=reader_id)
+            return "The reader has blocked the bot."
         except DeliveryError as exc:
             return f"The answer was not delivered: {exc}"
         await self.audit.record(actor, "tip answered", f"tip {tip_id} to reader {reader_id}")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.kits.newsroomkit import ADA, EDITORS, READER, Newsroom, running_newsroom
+from tests.kits.newsroomkit import ADA, BEN, EDITORS, READER, Newsroom, running_newsroom
 
 OFF = {"REVIEW": "off", "TIPS_PER_HOUR": "3", "COMMAND_BURST": "100"}
 
@@ -91,3 +91,45 @@ async def test_block_unblock_and_the_audit_log(tmp_path: Path) -> None:
     )
     assert shell.stdout.splitlines()[0].endswith("· Ada (4242) · paused · for the test")
     assert len(shell.stdout.splitlines()) == 2
+
+
+async def test_photo_answers_blocked_readers_and_tips_in_groups(tmp_path: Path) -> None:
+    async with running_newsroom(tmp_path, [], **OFF) as room:
+        api = room.api
+        assert await ask(room, "/tip the depot <again>") == "Thanks — your tip went to the newsroom."
+        tip = await api.wait_for(lambda m: m.chat_id == EDITORS and "Tip" in m.text, timeout=10)
+        thanked = api.chat_messages(READER)[-1].message_id
+        api.inject_photo(
+            "Is this it? <b>", chat_id=EDITORS, user_id=BEN, first_name="Ben", reply_to=tip.message_id
+        )
+        answer = await api.wait_for_reply(READER, after_message_id=thanked, timeout=10)
+        assert answer.kind == "photo"
+        assert answer.photo
+        assert answer.text == "📰 The newsroom replies:\n\nIs this it? <b>"
+        assert "Ben" not in answer.text
+        await api.wait_for(lambda m: m.chat_id == EDITORS and m.text == "Sent to the reader.", timeout=10)
+        api.block_bot(READER)
+        api.inject_message("Hello?", chat_id=EDITORS, user_id=ADA, first_name="Ada", reply_to=tip.message_id)
+        told = await api.wait_for(lambda m: m.chat_id == EDITORS and "blocked" in m.text, timeout=10)
+        assert told.text == "The reader has blocked the bot."
+        api.inject_message("/tip from the group", chat_id=EDITORS, user_id=BEN, first_name="Ben")
+        group = await api.wait_for(lambda m: m.chat_id == EDITORS and "private chat" in m.text, timeout=10)
+        assert group.text == "Send tips in a private chat with me, please."
+        assert room.query("SELECT COUNT(*) FROM tips") == [(1,)]
+
+
+async def test_without_an_editors_group_each_admin_gets_the_tip(tmp_path: Path) -> None:
+    async with running_newsroom(tmp_path, [], **{**OFF, "REVIEW_CHAT_ID": ""}) as room:
+        api = room.api
+        assert (await ask(room, "/tip " + "😀" * 3000)).startswith("Thanks")
+        copies = {
+            admin: await api.wait_for(lambda m, a=admin: m.chat_id == a and "Tip" in m.text, timeout=10)  # type: ignore[misc]
+            for admin in (ADA, BEN)
+        }
+        assert all(m.text.endswith("(as the newsroom).") for m in copies.values())  # cut to fit, hint kept
+        assert api.chat_messages(EDITORS) == []
+        thanked = api.chat_messages(READER)[-1].message_id
+        api.inject_message("Got it", user_id=BEN, first_name="Ben", reply_to=copies[BEN].message_id)
+        answer = await api.wait_for_reply(READER, after_message_id=thanked, timeout=10)
+        assert answer.text == "📰 The newsroom replies:\n\nGot it"
+        assert room.query("SELECT COUNT(*) FROM tip_messages") == [(2,)]
