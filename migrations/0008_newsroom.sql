@@ -69,6 +69,8 @@ CREATE TABLE digests (
     last_error TEXT,
     PRIMARY KEY (kind, target, slot)
 ) WITHOUT ROWID;
+-- A digest's stories are the articles first seen since the previous one.
+CREATE INDEX articles_first_seen ON articles (first_seen_at);
 
 -- Readers may take a topic once a day instead of one message per story.
 ALTER TABLE subscriptions ADD COLUMN mode TEXT NOT NULL DEFAULT 'each' CHECK (mode IN ('each', 'daily'));

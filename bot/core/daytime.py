@@ -114,13 +114,11 @@ def due_slot(now: datetime, times: tuple[time, ...], zone: tzinfo) -> Slot | Non
     """The latest slot at or before `now` (today's or yesterday's), or None when `times` is empty."""
     if not times:
         return None
+    # Compared by instant, not by time of day: a time skipped by a DST jump can fall after a later one.
     today = now.astimezone(zone).date()
-    for day in (today, today - timedelta(days=1)):
-        for at in sorted(times, reverse=True):
-            slot = _slot(day, at, zone)
-            if slot.when <= now:
-                return slot
-    return None
+    slots = [_slot(today - timedelta(days=d), at, zone) for d in (0, 1) for at in times]
+    past = [s for s in slots if s.when <= now]
+    return max(past, key=lambda s: s.when) if past else None
 
 
 def next_slot(now: datetime, times: tuple[time, ...], zone: tzinfo) -> Slot | None:
@@ -128,12 +126,8 @@ def next_slot(now: datetime, times: tuple[time, ...], zone: tzinfo) -> Slot | No
     if not times:
         return None
     today = now.astimezone(zone).date()
-    for day in (today, today + timedelta(days=1), today + timedelta(days=2)):
-        for at in sorted(times):
-            slot = _slot(day, at, zone)
-            if slot.when > now:
-                return slot
-    return None
+    slots = [_slot(today + timedelta(days=d), at, zone) for d in (0, 1, 2) for at in times]
+    return min((s for s in slots if s.when > now), key=lambda s: s.when)
 
 
 def notify(

@@ -96,10 +96,9 @@ class ReaderHandlers:
     async def subscribe(self, update: Update, context: Ctx) -> None:
         uid = _require_user(update)
         words = [w for w in (context.args or []) if w.strip()]
-        if len(words) > 1 and words[-1].lower() in ("weekly", "hourly", "monthly", "instant"):
+        mode = words.pop().lower() if len(words) == 2 and words[1].lower() in ("daily", "each") else "each"
+        if len(words) > 1:  # names are one word: "/subscribe x weekly" is a mode we don't have
             raise ArgumentError(SUBSCRIBE_USAGE)
-        daily = len(words) > 1 and words[-1].lower() in ("daily", "each")
-        mode = words.pop().lower() if daily else "each"
         stored = await self._topic(parse_topic_name(" ".join(words), usage=SUBSCRIBE_USAGE))
         created = await self.topics.subscribe(uid, stored.id, utcnow(), mode=mode)
         log.info("reader_subscribed", user_id=uid, topic=stored.name, created=created, mode=mode)

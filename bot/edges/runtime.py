@@ -156,7 +156,8 @@ def review_targets(settings: Settings) -> tuple[str, ...]:
 
 
 def build_briefings(runtime: Runtime) -> Briefings:
-    """The channel's digests at DIGEST_TIMES and readers' daily digests, in TIMEZONE."""
+    """The channel's digests at DIGEST_TIMES and readers' daily digests, in TIMEZONE; the channel's count
+    on the publisher's pacer, the readers' on the fan-out's (built first)."""
     settings = runtime.settings
     config = BriefingConfig(
         channel_id=settings.channel_id,
@@ -166,10 +167,14 @@ def build_briefings(runtime: Runtime) -> Briefings:
         grace=timedelta(minutes=settings.digest_grace_minutes),
         quiet_window=settings.quiet_window,
         disable_notification=settings.disable_notification,
-        dm_per_second=settings.dm_per_second,
     )
     return Briefings(
-        DigestRepo(runtime.db), lambda bot: NewsroomSender(bot, timeout=settings.send_timeout_seconds), config
+        DigestRepo(runtime.db),
+        DMRepo(runtime.db),
+        lambda bot: NewsroomSender(bot, timeout=settings.send_timeout_seconds),
+        config,
+        channel_pacer=runtime.publisher.pacer if runtime.publisher else None,
+        dm_pacer=runtime.fanout.pacer if runtime.fanout else None,
     )
 
 
@@ -283,13 +288,13 @@ async def open_runtime(settings: Settings) -> Runtime:
         runtime.background.append(("publisher", runtime.publisher.loop))
         runtime.review = build_review(runtime, runtime.publisher)
         runtime.tips = await build_tips(runtime)
-        runtime.background.append(("digests", build_briefings(runtime).loop))
         if settings.backup_dir is not None and str(settings.database_path) != ":memory:":
             daily = DailyBackups(settings.database_path, settings.backup_dir, settings.backup_keep, backup)
             runtime.background.append(("backups", daily.loop))
         runtime.background.append(("review", runtime.review.loop))
         runtime.fanout = build_fanout(runtime)
         runtime.background.append(("fanout", runtime.fanout.loop))
+        runtime.background.append(("digests", build_briefings(runtime).loop))
         runtime.ingest = build_ingest(runtime)
         runtime.pings = PingService(runtime.feeds, runtime.ingest.fetch_soon)
         runtime.websub = build_websub(runtime, runtime.ingest)

@@ -3,9 +3,11 @@ none when nothing is new, late only within the grace, readers' daily digests ins
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -14,11 +16,13 @@ from telegram import Bot
 from bot.adapters.db import Database
 from bot.adapters.repo_articles import ArticleRepo
 from bot.adapters.repo_digests import DigestRepo
+from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.adapters.telegram_newsroom import NewsroomSender
-from bot.core.daytime import load_zone, parse_times
+from bot.core.daytime import load_zone, parse_quiet_hours, parse_times
 from bot.core.models import Topic
+from bot.core.pacing import Pacer
 from bot.core.policy import PostPolicy
 from bot.sandbox.botapi import LocalBotAPI
 from bot.services.briefings import BriefingConfig, Briefings
@@ -52,19 +56,21 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[LocalBotAPI, Database, Bo
             await db.close()
 
 
-def briefings(db: Database, bot: Bot, clock: Clock, **config: object) -> Briefings:
-    settings = {"channel_id": str(CHANNEL), "times": parse_times("08:00,18:00"), "zone": KL, "size": 3}
+def briefings(db: Database, bot: Bot, clock: Clock, pacer: Pacer | None = None, **config: Any) -> Briefings:
+    settings: dict[str, Any] = {
+        "channel_id": str(CHANNEL),
+        "times": parse_times("08:00,18:00"),
+        "zone": KL,
+        "size": 3,
+    }
     settings.update(config)
-
-    async def no_wait(seconds: float) -> None:
-        return None
-
     return Briefings(
         DigestRepo(db),
+        DMRepo(db),
         NewsroomSender,
         BriefingConfig(**settings),
+        channel_pacer=pacer,
         clock=clock,
-        sleep=no_wait,  # type: ignore[arg-type]
     )
 
 
@@ -148,3 +154,63 @@ async def test_daily_readers_get_one_digest_and_no_story_messages(
     assert digests[0].text.splitlines()[0] == "🗞 Morning digest of your topics, Thursday 3 December"
     assert "Flood barrier holds" in digests[0].text
     assert "Headline number 2" not in digests[0].text
+
+
+async def test_a_claim_left_sending_by_a_crash_is_failed_and_never_sent(
+    world: tuple[LocalBotAPI, Database, Bot],
+) -> None:
+    api, db, bot = world
+    clock = Clock(MORNING - timedelta(hours=1))
+    await store(db, [article(1)], now=clock.now)
+    crashed = DigestRepo(db)
+    assert await crashed.claim(
+        "channel", str(CHANNEL), "2026-12-03T08:00", since=clock.now, state="sending", now=MORNING
+    )
+    clock.now = MORNING + timedelta(minutes=2)
+    service = briefings(db, bot, clock)
+    with structlog.testing.capture_logs() as logs:
+        await service.recover()
+        await service.step(NewsroomSender(bot))
+    assert api.channel_posts(CHANNEL) == []
+    assert [e["slot"] for e in logs if e["event"] == "digest_interrupted"] == ["2026-12-03T08:00"]
+    row = await db.fetchone("SELECT state, last_error FROM digests")
+    assert row is not None
+    assert row[0] == "failed"
+    assert row[1].startswith("interrupted")
+
+
+async def test_quiet_hours_hush_the_digest_and_it_counts_on_the_channels_budget(
+    world: tuple[LocalBotAPI, Database, Bot],
+) -> None:
+    api, db, bot = world
+    clock = Clock(MORNING - timedelta(hours=1))
+    await store(db, [article(1)], now=clock.now)
+    clock.now = MORNING + timedelta(minutes=1)
+    pacer = Pacer.telegram(posts_per_window=1, window=60.0)  # the publisher's, one post a minute here
+    quiet = parse_quiet_hours("07:00-09:00")
+    await briefings(db, bot, clock, pacer, quiet_window=quiet).step(NewsroomSender(bot))
+    posts = api.channel_posts(CHANNEL)
+    assert len(posts) == 1
+    assert posts[0].disable_notification is True
+    assert pacer.wait_time(str(CHANNEL), time.monotonic()) > 50  # the publisher's next post waits
+
+
+async def test_a_daily_reader_who_blocked_the_bot_is_unsubscribed(
+    world: tuple[LocalBotAPI, Database, Bot],
+) -> None:
+    api, db, bot = world
+    topics = TopicRepo(db)
+    stored, _ = await topics.save(Topic("Climate", keywords=("flood",)), MORNING)
+    await topics.subscribe(READER, stored.id, MORNING, mode="daily")
+    clock = Clock(MORNING - timedelta(hours=1))
+    await store(db, [article(1, headline="Flood barrier holds")], now=clock.now)
+    await topics.retag(stored, now=clock.now)
+    api.block_bot(READER)
+    clock.now = MORNING + timedelta(minutes=1)
+    with structlog.testing.capture_logs() as logs:
+        await briefings(db, bot, clock, channel_id=None).step(NewsroomSender(bot))
+    assert [e["user_id"] for e in logs if e["event"] == "dm_reader_gone"] == [READER]
+    assert await db.fetchall("SELECT * FROM subscriptions") == []
+    row = await db.fetchone("SELECT state FROM digests WHERE kind = 'daily'")
+    assert row is not None
+    assert row[0] == "failed"
