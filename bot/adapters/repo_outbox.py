@@ -305,32 +305,3 @@ class OutboxRepo:
             last_error=error[0] if error else None,
             last_error_at=from_epoch(error[1]) if error else None,
         )
-
-    # -- pins of breaking posts ----------------------------------------------------------------------------
-
-    async def record_pin(self, chat_id: str, message_id: int, *, now: datetime) -> list[int]:
-        """Remember a pinned breaking post; returns the chat's other live pins (to unpin now)."""
-        async with self.db.transaction() as conn:
-            rows = await conn.execute_fetchall(
-                "SELECT message_id FROM pins WHERE chat_id = ? AND unpinned_at IS NULL AND message_id != ?",
-                (chat_id, message_id),
-            )
-            await conn.execute(
-                "INSERT OR REPLACE INTO pins (chat_id, message_id, pinned_at) VALUES (?, ?, ?)",
-                (chat_id, message_id, to_epoch(now)),
-            )
-        return [r[0] for r in rows]
-
-    async def pins_due(self, pinned_before: datetime) -> list[tuple[str, int]]:
-        rows = await self.db.fetchall(
-            "SELECT chat_id, message_id FROM pins WHERE unpinned_at IS NULL AND pinned_at < ?"
-            " ORDER BY pinned_at",
-            (to_epoch(pinned_before),),
-        )
-        return [(r[0], r[1]) for r in rows]
-
-    async def unpinned(self, chat_id: str, message_id: int, *, now: datetime) -> None:
-        await self.db.execute_write(
-            "UPDATE pins SET unpinned_at = ? WHERE chat_id = ? AND message_id = ?",
-            (to_epoch(now), chat_id, message_id),
-        )

@@ -21,6 +21,7 @@ __all__ = [
     "PLACEHOLDERS",
     "TEXT_LIMIT",
     "RenderError",
+    "breaking_mark",
     "hashtags",
     "measure_html",
     "render_plain",
@@ -118,6 +119,15 @@ def hashtags(categories: Iterable[str]) -> str:
     return " ".join(tags)
 
 
+def breaking_mark(prefix: str) -> str:
+    """BREAKING_PREFIX as it stands before a headline: "🔴 BREAKING" -> "🔴 BREAKING: ", while a prefix
+    that ends in its own punctuation or a symbol ("BREAKING —", "🚨") only gets a space; "" stays ""."""
+    prefix = " ".join(_clean(prefix).split())
+    if not prefix:
+        return ""
+    return prefix + (": " if prefix[-1].isalnum() else " ")
+
+
 def measure_html(text: str) -> int:
     """UTF-16 length of what readers see once Telegram parses `text` and strips surrounding whitespace."""
     return parse_html(text).stripped().length
@@ -206,16 +216,17 @@ def render_post(
 ) -> str:
     """Telegram HTML for one post: values escaped, fitted to `limit` UTF-16 units after entity parsing.
 
-    `breaking` is the mark of a breaking post (BREAKING_PREFIX): where the template says `{breaking}`,
-    else before the headline ("🔴 BREAKING: Headline"); "" for every other post.
+    `breaking` is BREAKING_PREFIX for a breaking post, "" for any other: its mark (`breaking_mark`) goes
+    where the template says `{breaking}`, else it leads the headline, styled and linked as the headline is
+    ("<b>🔴 BREAKING: Headline</b>" with the default template) and never trimmed before the headline is.
 
     The dek is trimmed at a word boundary with "…" (never inside a tag or entity: trimming happens on the
     plain value before escaping); when even an empty dek is too long, the headline is trimmed too.
     """
     compiled = _compile(template)
-    mark = f"{_clean(breaking)}: " if breaking.strip() else ""
+    mark = breaking_mark(breaking)
     if mark and "{breaking}" not in template:
-        headline, mark = mark + headline, ""
+        headline, mark = mark + _clean(headline), ""
     fixed = {
         "breaking": html.escape(mark, quote=True),
         "url": html.escape(_clean(url), quote=True),

@@ -1,27 +1,29 @@
 """Editors' commands beyond review: `/breaking <article id|url>` and `/audit [n]`.
 
-Thin: arguments are parsed here, the work is ReviewRepo's (one transaction) and the publisher's.
+Thin: arguments are parsed here, the work is BreakingDesk's (bot/services/breaking.py) and the audit's.
 """
 
 from __future__ import annotations
 
+import html
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.adapters.repo_outbox import OutboxRepo
+from bot.adapters.repo_pins import PinRepo
 from bot.adapters.repo_review import ReviewRepo, find_article
 from bot.adapters.telegram_newsroom import NewsroomSender
 from bot.core.audit import audit_message
 from bot.core.chat_args import ArgumentError, parse_feed_ref
-from bot.core.delivery import DeliveryError
 from bot.core.render import TEXT_LIMIT
-from bot.core.timeutil import utcnow
 from bot.core.urls import canonical_url
 from bot.edges.command_guard import Ctx, actor_of, admin_only, guarded, reply_html
 from bot.edges.runtime import Runtime
+from bot.services.breaking import BreakingDesk
+from bot.services.pins import Pins
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +35,6 @@ class NewsroomHandlers:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.reviews = ReviewRepo(runtime.db)
-        self.outbox = OutboxRepo(runtime.db)
 
     async def breaking(self, update: Update, context: Ctx) -> None:
         ref = parse_feed_ref(" ".join(context.args or []), usage=BREAKING_USAGE)
@@ -45,35 +46,26 @@ class NewsroomHandlers:
             raise ArgumentError("CHANNEL_ID is not set: there is no channel to post to.")
         actor = actor_of(update)
         assert actor.id is not None
-        state, message_id = await self.reviews.breaking(
-            article_id, channel, by_id=actor.id, by=actor.name.rsplit(" (", 1)[0], now=utcnow()
+        outcome = await self._desk().declare(
+            article_id,
+            channel,
+            NewsroomSender(context.bot),
+            by_id=actor.id,
+            by=actor.name.rsplit(" (", 1)[0],
         )
-        await self.rt.audit.record(actor, "breaking", f"article {article_id} ({state})")
-        if state == "queued":
-            if self.rt.publisher is not None:
-                self.rt.publisher.wake()
-            await reply_html(update, f"🔴 Article {article_id} goes out now as breaking news.")
-            return
-        if state != "posted" or message_id is None:
-            await reply_html(update, f"Article {article_id} is being sent right now; it is not sent twice.")
-            return
-        if not self.rt.settings.pin_breaking:
-            await reply_html(update, f"Article {article_id} is already posted; it is not posted twice.")
-            return
-        try:
-            await NewsroomSender(context.bot).pin(channel, message_id)
-        except DeliveryError as exc:
-            raise ArgumentError(
-                f"Article {article_id} is already posted, and pinning it failed: {exc}"
-            ) from exc
-        for old in await self.outbox.record_pin(channel, message_id, now=utcnow()):
-            try:
-                await NewsroomSender(context.bot).unpin(channel, old)
-            except DeliveryError as exc:
-                log.warning("unpin_failed", chat_id=channel, message_id=old, error=str(exc))
-            await self.outbox.unpinned(channel, old, now=utcnow())
-        await reply_html(
-            update, f"Article {article_id} is already posted; pinned it. It is not posted twice."
+        await self.rt.audit.record(actor, "breaking", f"article {article_id} ({outcome.state})")
+        await reply_html(update, html.escape(outcome.reply, quote=False))
+
+    def _desk(self) -> BreakingDesk:
+        """The publisher's pins (its pacer, its expiry) when it runs in this process, else a pin record."""
+        publisher = self.rt.publisher
+        pins = publisher.pins if publisher is not None else None
+        settings = self.rt.settings
+        return BreakingDesk(
+            self.reviews,
+            pins or Pins(PinRepo(self.rt.db), pin_for=timedelta(hours=settings.pin_hours)),
+            pin_breaking=settings.pin_breaking,
+            wake=publisher.wake if publisher is not None else lambda: None,
         )
 
     async def audit(self, update: Update, context: Ctx) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.core.daytime import QuietWindow
 from bot.core.delivery import OutboxItem
-from bot.core.render import TEXT_LIMIT, render_plain, render_post
+from bot.core.render import TEXT_LIMIT, breaking_mark, render_plain, render_post
 from bot.core.status import PausedChannel, PublishStats
 
 if TYPE_CHECKING:
@@ -45,9 +45,6 @@ class OutboxStore(Protocol):
     async def global_pause(self) -> PausedChannel | None: ...
     async def resume_all(self) -> list[str]: ...
     async def stats(self, *, sample: int = ..., unknown_shown: int = ...) -> PublishStats: ...
-    async def record_pin(self, chat_id: str, message_id: int, *, now: datetime) -> list[int]: ...
-    async def pins_due(self, pinned_before: datetime) -> list[tuple[str, int]]: ...
-    async def unpinned(self, chat_id: str, message_id: int, *, now: datetime) -> None: ...
 
 
 class Sender(Protocol):
@@ -101,7 +98,7 @@ class PublisherConfig:
     def plain(self, item: OutboxItem) -> str:
         """The plain-text fallback for a post Telegram refused to parse."""
         return render_plain(
-            headline=f"{self.breaking_prefix}: {item.headline}" if item.breaking else item.headline,
+            headline=breaking_mark(self.breaking_prefix if item.breaking else "") + item.headline,
             dek=item.dek,
             url=item.url,
             categories=item.categories,

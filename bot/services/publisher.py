@@ -34,6 +34,7 @@ from bot.core.status import PublishStats, publish_lines
 from bot.core.timeutil import utcnow
 from bot.services.corrections import Corrector
 from bot.services.outbox_ports import OutboxStore, PublisherConfig, Sender, not_before
+from bot.services.pins import Pins, PinStore
 
 __all__ = ["OutboxStore", "Publisher", "PublisherConfig", "Sender"]
 
@@ -54,6 +55,7 @@ class Publisher:
         *,
         clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
+        pins: PinStore | None = None,
     ) -> None:
         validate_template(config.template)
         self.store = store
@@ -64,6 +66,12 @@ class Publisher:
         self.pacer = Pacer.telegram(config.posts_per_window, config.window_seconds, config.global_per_second)
         self._wake = asyncio.Event()
         self.corrector = Corrector(store, config, self.pacer, clock=clock, monotonic=monotonic)
+        # Breaking posts are pinned (PIN_BREAKING) and unpinned after PIN_HOURS; no store, no pins.
+        self.pins = (
+            None
+            if pins is None
+            else Pins(pins, pin_for=config.pin_for, pacer=self.pacer, clock=clock, monotonic=monotonic)
+        )
         self.record_retry_delays = RECORD_RETRY_DELAYS
         # Sent but not recorded (mark_sent kept failing): outbox id → mark_sent's arguments. These rows stay
         # `sending`; they are never claimed again in this process and their record is retried on recover().
@@ -155,7 +163,8 @@ class Publisher:
             return self.config.poll_seconds
         now = self._clock()
         wait = self.config.poll_seconds
-        await self._unpin_expired(sender, now)
+        if self.pins is not None:
+            await self.pins.expire(sender)
         for item in await self.store.due_edits(now):
             pause = self.pacer.wait_time(item.chat_id, self._mono())
             if pause <= 0:
@@ -209,8 +218,8 @@ class Publisher:
                 await asyncio.sleep(delay)
             else:
                 bound.info("post_sent", message_id=message_id, attempt=attempt, latency_ms=latency)
-                if item.breaking and self.config.pin_breaking:
-                    await self._pin(sender, item.chat_id, message_id)
+                if item.breaking and self.config.pin_breaking and self.pins is not None:
+                    await self._pin(item.chat_id, message_id, sender)
                 return
 
     async def _deliver(self, sender: Sender, item: OutboxItem) -> tuple[int, str]:
@@ -241,34 +250,12 @@ class Publisher:
         finally:
             self.pacer.record(item.chat_id, self._mono())
 
-    # -- pins of breaking posts ----------------------------------------------------------------------------
-
-    async def _pin(self, sender: Sender, chat_id: str, message_id: int) -> None:
-        """Pin a breaking post and unpin the chat's previous one; failures are logged, never fatal."""
+    async def _pin(self, chat_id: str, message_id: int, sender: Sender) -> None:
+        assert self.pins is not None
         try:
-            await sender.pin(chat_id, message_id)
-            self.pacer.record(chat_id, self._mono())
-            previous = await self.store.record_pin(chat_id, message_id, now=self._clock())
-        except Exception as exc:  # noqa: BLE001 - no right to pin, or the post is gone: posting goes on
-            log.warning("pin_failed", chat_id=chat_id, message_id=message_id, error=str(exc))
-            return
-        log.info("post_pinned", chat_id=chat_id, message_id=message_id)
-        for old in previous:
-            await self._unpin(sender, chat_id, old)
-
-    async def _unpin(self, sender: Sender, chat_id: str, message_id: int) -> None:
-        try:
-            await sender.unpin(chat_id, message_id)
-            self.pacer.record(chat_id, self._mono())
-        except Exception as exc:  # noqa: BLE001 - already unpinned by hand, or no rights: stop trying
-            log.warning("unpin_failed", chat_id=chat_id, message_id=message_id, error=str(exc))
-        else:
-            log.info("post_unpinned", chat_id=chat_id, message_id=message_id)
-        await self.store.unpinned(chat_id, message_id, now=self._clock())
-
-    async def _unpin_expired(self, sender: Sender, now: datetime) -> None:
-        for chat_id, message_id in await self.store.pins_due(now - self.config.pin_for):
-            await self._unpin(sender, chat_id, message_id)
+            await self.pins.pin(sender, chat_id, message_id)
+        except Exception as exc:  # the post is out and recorded: a pin never stops posting
+            log.exception("pin_crashed", chat_id=chat_id, message_id=message_id, error=repr(exc))
 
     async def _after_failure(self, item: OutboxItem, attempt: int, exc: DeliveryError) -> None:
         now = self._clock()

@@ -19,9 +19,11 @@ from bot.adapters.db import Database
 from bot.adapters.repo_articles import ArticleRepo, StoreResult
 from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_outbox import OutboxRepo
+from bot.adapters.repo_pins import PinRepo
 from bot.adapters.telegram_sender import TelegramSender
 from bot.core.models import Article
 from bot.core.policy import PostPolicy
+from bot.core.timeutil import utcnow
 from bot.edges.app import build_application
 from bot.edges.runtime import Runtime, open_runtime
 from bot.sandbox.botapi import LocalBotAPI, SentMessage
@@ -115,9 +117,7 @@ async def running_publisher(
         )
 
     config = config or fast_config(disable_notification=settings.disable_notification)
-    publisher = (
-        Publisher(outbox, sender, config) if clock is None else Publisher(outbox, sender, config, clock=clock)
-    )
+    publisher = Publisher(outbox, sender, config, clock=clock or utcnow, pins=PinRepo(runtime.db))
     stop = asyncio.Event()
     task = asyncio.create_task(publisher.loop(app.bot, stop))
     try:
