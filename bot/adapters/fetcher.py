@@ -6,13 +6,14 @@ bomb stops early), at most five redirects followed by hand (loops detected, and 
 permanent recorded so the stored URL can move), only http/https, and concurrency bounded overall and per
 host. Every failure is a `FetchError` whose reason is one short line.
 
-Private addresses: with `allow_private=False` (ALLOW_PRIVATE_FEEDS=false), a redirect, or a fetch made on
-behalf of another page (`origin=`, feed autodiscovery), may not lead from a public address to a loopback,
-private, link-local or otherwise non-public one (bot/core/feed_address.py decides, names resolved with
-getaddrinfo; a name that does not resolve counts as non-public). A URL that is itself private keeps working,
-redirects included, so a private feed the operator configured directly (FEEDS, the shell) is not broken;
-chat-added URLs are checked by the chat edge before they get here. DNS rebinding between this check and
-httpx's own lookup is not covered.
+Private addresses: with `allow_private=False` (ALLOW_PRIVATE_FEEDS=false), every connection a fetch opens
+(redirects included) must go to a public address, checked on the address actually connected to
+(bot/adapters/public_connect.py: resolved once, checked, connected to; no DNS rebinding window), unless
+the fetch starts from a trusted URL: one that itself names a non-public place (a private IP, a local name;
+bot/core/feed_address.py) or whose host is in `trusted_hosts` (the operator's FEEDS). A fetch made on
+behalf of another page (`origin=`, autodiscovery, article pages) starts from that page. So a private feed
+the operator wrote down keeps working, redirects included, while a feed added from chat whose name later
+resolves to 127.0.0.1 is refused with one line.
 
 The result and error types live in `bot/core/fetching.py`, so services need not import httpx. The
 client's connections are pooled per origin by `host_pools.HostPoolTransport` (CPU per request, FEEDS.md).
@@ -34,8 +35,21 @@ import httpx
 
 from bot.adapters.fetch_limits import HostLimiter
 from bot.adapters.host_pools import HostPoolTransport
+from bot.adapters.public_connect import (
+    PUBLIC_ONLY,
+    AddressRefused,
+    PublicOnlyBackend,
+    Resolve,
+    system_resolve,
+)
 from bot.core.errors import FetchError
-from bot.core.feed_address import UnsafeAddressError, blocked_ip, check_host_name, feed_host
+from bot.core.feed_address import (
+    UnsafeAddressError,
+    blocked_ip,
+    check_host_name,
+    feed_host,
+    names_private_place,
+)
 from bot.core.fetching import FEED_ACCEPT, MAX_REDIRECTS, USER_AGENT, FetchResult, ThrottledError
 from bot.core.schedule import parse_max_age, parse_retry_after
 from bot.core.timeutil import utcnow
@@ -90,6 +104,7 @@ class _Call:
     cap: int
     started: float
     origin: str | None = None  # the page this fetch was made for (autodiscovery); see the module doc
+    public_only: bool = False  # every connection checked at connect time (module doc)
 
 
 def _mib(size: int) -> str:
@@ -100,10 +115,19 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-def make_client(*, timeout: float, per_host: int, max_origins: int = 256) -> httpx.AsyncClient:
-    """The one shared client: redirects followed by hand, one small pool per origin (see host_pools)."""
+def make_client(
+    *,
+    timeout: float,
+    per_host: int,
+    max_origins: int = 256,
+    resolve: Resolve = system_resolve,
+    blocked: Callable[[str], bool] = blocked_ip,
+) -> httpx.AsyncClient:
+    """The one shared client: redirects followed by hand, one small pool per origin (see host_pools);
+    public-only requests connect through `resolve` and the `blocked` rule (injectable for tests)."""
+    backend = PublicOnlyBackend(resolve, blocked=blocked, resolve_timeout=_RESOLVE_TIMEOUT)
     return httpx.AsyncClient(
-        transport=HostPoolTransport(per_host=per_host, max_origins=max_origins),
+        transport=HostPoolTransport(per_host=per_host, max_origins=max_origins, public_backend=backend),
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeout, connect=min(10.0, timeout), pool=None),
         follow_redirects=False,
@@ -123,11 +147,11 @@ class Fetcher:
         concurrency: int = 16,
         per_host: int = 4,
         allow_private: bool = True,
-        private_check: PrivateCheck = non_public_url,
+        trusted_hosts: frozenset[str] = frozenset(),
     ) -> None:
         self.client = client
         self.allow_private = allow_private
-        self.private_check = private_check
+        self.trusted_hosts = trusted_hosts
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.limiter = HostLimiter(concurrency, per_host)
@@ -143,6 +167,7 @@ class Fetcher:
             concurrency=settings.fetch_concurrency,
             per_host=settings.per_host_concurrency,
             allow_private=settings.allow_private_feeds,
+            trusted_hosts=frozenset(h for h in (_host(u) for u in settings.feeds) if h),
         )
 
     async def aclose(self) -> None:
@@ -173,22 +198,24 @@ class Fetcher:
         # is ours: time spent queueing behind other feeds of the same host is not this feed's fault.
         async with self.limiter.slot(url):
             cap = min(max_bytes or self.max_bytes, self.max_bytes)
-            call = _Call(url, headers, truncate, cap, asyncio.get_running_loop().time(), origin)
+            public_only = not self.allow_private and not self.trusted(origin or url)
+            call = _Call(url, headers, truncate, cap, asyncio.get_running_loop().time(), origin, public_only)
             try:
                 async with asyncio.timeout(self.timeout):
                     return await self._follow(call)
             except TimeoutError:
                 raise FetchError(url, f"timed out after {_seconds(self.timeout)}") from None
 
+    def trusted(self, url: str) -> bool:
+        """A fetch starting from `url` may connect to private addresses (module doc)."""
+        return names_private_place(url) or _host(url) in self.trusted_hosts
+
     async def _follow(self, call: _Call) -> FetchResult:
         url = current = call.url
         seen = {url}
         permanent = True
-        origin_private: bool | None = None
-        for hop in range(MAX_REDIRECTS + 1):
+        for _hop in range(MAX_REDIRECTS + 1):
             _check_scheme(url, current)
-            if not self.allow_private and (hop > 0 or call.origin is not None):
-                origin_private = await self._check_hop(call, current, origin_private)
             result = await self._get_once(call, current, permanent)
             if isinstance(result, FetchResult):
                 return result
@@ -200,24 +227,13 @@ class Fetcher:
             seen.add(current)
         raise FetchError(url, f"too many redirects (more than {MAX_REDIRECTS})")
 
-    async def _check_hop(self, call: _Call, current: str, origin_private: bool | None) -> bool:
-        """Refuse `current` when it is non-public and the fetch started from a public address; returns
-        whether the start is private (computed once per fetch, and only when needed)."""
-        if not await self.private_check(current):
-            return bool(origin_private)
-        if origin_private is None:
-            origin_private = await self.private_check(call.origin or call.url)
-        if not origin_private:
-            host = urlsplit(current).hostname
-            what = "feed link" if call.origin is not None and current == call.url else "redirect"
-            raise FetchError(call.url, f"{what} to {host} refused: it is a private or local address")
-        return origin_private
-
     async def _get_once(self, call: _Call, current: str, permanent: bool) -> FetchResult | tuple[int, str]:
         """One request: a result, or (status, Location) of a redirect to follow."""
         url = call.url
         try:
-            async with self.client.stream("GET", current, headers=call.headers) as response:
+            checked = {PUBLIC_ONLY: True} if call.public_only else None
+            stream = self.client.stream("GET", current, headers=call.headers, extensions=checked)
+            async with stream as response:
                 status = response.status_code
                 if status in _REDIRECTS:
                     location = response.headers.get("Location")
@@ -255,6 +271,8 @@ class Fetcher:
         except httpx.DecodingError as exc:
             raise FetchError(url, "response body could not be decompressed") from exc
         except httpx.HTTPError as exc:
+            if isinstance(exc.__cause__, AddressRefused):
+                raise FetchError(url, str(exc.__cause__)) from exc
             raise FetchError(url, _network_reason(exc)) from exc
         except httpx.InvalidURL as exc:
             raise FetchError(url, f"invalid URL: {exc}") from exc
@@ -288,6 +306,13 @@ async def _read_capped(url: str, response: httpx.Response, cap: int, *, truncate
             raise FetchError(url, f"response larger than {_mib(cap)}", status=response.status_code)
         chunks.append(chunk)
     return b"".join(chunks), False
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return ""
 
 
 def _sendable(value: str) -> bool:

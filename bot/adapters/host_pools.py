@@ -8,6 +8,9 @@ per origin, no bigger than the per-host limit, reuses every connection and keeps
 Pools share one TLS context (building one per pool would load the CA bundle each time). Idle pools are
 closed once more than `max_origins` exist (article pages reach many hosts); a pool with a request in
 flight is never closed.
+
+A request marked with the `PUBLIC_ONLY` extension goes to a pool of its own (per origin) whose connections
+are opened by `public_connect.PublicOnlyBackend`: resolved once, checked, connected to the checked address.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpcore
 import httpx
 
-_Origin = tuple[bytes, bytes, int | None]
+from bot.adapters.public_connect import PUBLIC_ONLY
+
+_Origin = tuple[bytes, bytes, int | None, bool]
 
 
 @dataclass
@@ -51,8 +57,16 @@ class _ReleasingStream(httpx.AsyncByteStream):
 class HostPoolTransport(httpx.AsyncBaseTransport):
     """Routes each request to the connection pool of its (scheme, host, port)."""
 
-    def __init__(self, *, per_host: int, max_origins: int = 256, keepalive_expiry: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        per_host: int,
+        max_origins: int = 256,
+        keepalive_expiry: float = 30.0,
+        public_backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
         self.per_host = per_host
+        self.public_backend = public_backend
         self.max_origins = max_origins
         self.keepalive_expiry = keepalive_expiry
         self._tls: ssl.SSLContext = httpx.create_ssl_context()
@@ -66,17 +80,27 @@ class HostPoolTransport(httpx.AsyncBaseTransport):
         if pool is not None:
             self._pools.move_to_end(origin)
             return pool
-        pool = _Pool(
-            httpx.AsyncHTTPTransport(
-                verify=self._tls,
-                trust_env=False,
-                limits=httpx.Limits(
-                    max_connections=self.per_host,
-                    max_keepalive_connections=self.per_host,
-                    keepalive_expiry=self.keepalive_expiry,
-                ),
-            )
+        transport = httpx.AsyncHTTPTransport(
+            verify=self._tls,
+            trust_env=False,
+            limits=httpx.Limits(
+                max_connections=self.per_host,
+                max_keepalive_connections=self.per_host,
+                keepalive_expiry=self.keepalive_expiry,
+            ),
         )
+        if origin[3]:
+            if self.public_backend is None:
+                raise httpx.ConnectError("public-only requests need a PublicOnlyBackend")
+            # httpx takes no network backend, so its httpcore pool is replaced by one that has ours.
+            transport._pool = httpcore.AsyncConnectionPool(
+                ssl_context=self._tls,
+                max_connections=self.per_host,
+                max_keepalive_connections=self.per_host,
+                keepalive_expiry=self.keepalive_expiry,
+                network_backend=self.public_backend,
+            )
+        pool = _Pool(transport)
         self._pools[origin] = pool
         if len(self._pools) > self.max_origins:
             await self._evict_idle()
@@ -91,7 +115,8 @@ class HostPoolTransport(httpx.AsyncBaseTransport):
                 await pool.transport.aclose()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        origin = (request.url.raw_scheme, request.url.raw_host, request.url.port)
+        public = bool(request.extensions.get(PUBLIC_ONLY))
+        origin = (request.url.raw_scheme, request.url.raw_host, request.url.port, public)
         pool = await self._pool_for(origin)
         pool.users += 1
         try:

@@ -58,17 +58,32 @@ def blocked_ip(address: str) -> bool:
 
 def check_host_name(host: str) -> None:
     """Refuse names that always mean this machine or its local network, before any lookup."""
-    if host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES):
-        raise UnsafeAddressError(
-            f"{host} is a local address; feeds from chat must be on the public internet."
-        )
     literal = host.strip("[]")
     try:
         ipaddress.ip_address(literal.split("%", 1)[0])
     except ValueError:
+        # A name without a dot ("nas", "intranet") is found through the local search domains.
+        if host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES) or "." not in host.strip("."):
+            raise UnsafeAddressError(
+                f"{host} is a local address; feeds from chat must be on the public internet."
+            ) from None
         return
     if blocked_ip(literal):
         raise UnsafeAddressError(f"{literal} is a private or local address; feeds from chat must be public.")
+
+
+def names_private_place(url: str) -> bool:
+    """True when the URL itself, without any lookup, names a non-public place: a non-public IP address or
+    a local name. The fetcher trusts such a URL (the operator wrote it), redirects included."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    try:
+        check_host_name(host)
+    except UnsafeAddressError:
+        return bool(host)
+    return False
 
 
 def check_resolved(host: str, addresses: Iterable[str]) -> None:

@@ -275,33 +275,6 @@ async def test_304s_and_redirects_keep_the_connection(server: FeedServer, fetche
     assert len({r.client_port for r in server.requests}) == 1  # a warm cycle opens no new connections
 
 
-async def test_redirect_from_public_to_private_address_is_refused(server: FeedServer) -> None:
-    # The test server is itself on 127.0.0.1, so the check is injected: only /private paths count as private.
-    async def private_path(url: str) -> bool:
-        return "/private" in url
-
-    server.route("/private/feed", RSS)
-    server.route("/public/feed", RSS)
-    server.redirect("/public/hop", "/private/feed", 302)
-    server.redirect("/public/ok", "/public/feed", 302)
-    server.redirect("/private/hop", "/private/feed", 302)
-    client = make_client(timeout=5, per_host=2)
-    try:
-        strict = Fetcher(client, timeout=5, allow_private=False, private_check=private_path)
-        with pytest.raises(FetchError, match=r"redirect to 127\.0\.0\.1 refused: it is a private"):
-            await strict.fetch(server.url("/public/hop"))
-        assert server.requests_to("/private/feed") == []
-        assert (await strict.fetch(server.url("/public/ok"))).body == RSS
-        assert (await strict.fetch(server.url("/private/hop"))).body == RSS  # configured private: trusted
-        assert (await strict.fetch(server.url("/private/feed"))).body == RSS
-        with pytest.raises(FetchError, match=r"feed link to 127\.0\.0\.1 refused"):
-            await strict.fetch(server.url("/private/feed"), origin=server.url("/public/page"))
-        lax = Fetcher(client, timeout=5, allow_private=True, private_check=private_path)
-        assert (await lax.fetch(server.url("/public/hop"))).body == RSS
-    finally:
-        await client.aclose()
-
-
 async def test_non_public_url_decision() -> None:
     assert await non_public_url("http://127.0.0.1:8080/feed")
     assert await non_public_url("http://localhost/feed")

@@ -51,7 +51,8 @@ class SeenRequest:
 class FeedServer:
     """aiohttp on an ephemeral loopback port. Unknown paths answer 404."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # any 127.x address serves on loopback (tests that need two "hosts")
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[SeenRequest] = []
@@ -65,7 +66,7 @@ class FeedServer:
         app.router.add_route("GET", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         server = site._server  # aiohttp exposes the bound port only here
         assert server is not None
@@ -84,7 +85,7 @@ class FeedServer:
         await self.stop()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def route(self, path: str, body: bytes | str = b"", **options: Any) -> Route:
         """Serve `body` (str is UTF-8 encoded) at `path` with the given `Route` options; replaces any."""
