@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.kits.newsroomkit import ADA, CHANNEL, READER, Story, running_newsroom
+from tests.kits.newsroomkit import ADA, CHANNEL, EDITORS, READER, Story, running_newsroom
 
 STORIES = [
     Story("a", "Parliament session opens", age_minutes=30),
@@ -75,3 +75,51 @@ async def test_quiet_hours_silent_mode_hushes_all_but_breaking(tmp_path: Path) -
     async with running_newsroom(tmp_path, STORIES, **env) as room:
         await room.api.wait_until(lambda: len(room.posts()) == 3, timeout=15)
         assert [p.disable_notification for p in room.posts()] == [False, True, True]
+
+
+async def test_breaking_on_an_article_in_review_is_the_editors_decision(tmp_path: Path) -> None:
+    stories = [Story("d", "Dam levels fall"), Story("e", "Storm warning for the coast", age_minutes=9)]
+    async with running_newsroom(tmp_path, stories, DISABLE_NOTIFICATION="true") as room:
+        api = room.api
+        await room.preview(EDITORS)
+        await api.wait_until(
+            lambda: room.query("SELECT COUNT(*) FROM reviews WHERE state = 'pending'") == [(2,)]
+        )
+        assert room.posts() == []  # review on: nothing goes out on its own
+        reply = await room_ask(room, "/breaking https://news.example/e")
+        assert reply.startswith("🔴 Article")
+        await api.wait_until(lambda: len(room.posts()) == 1, timeout=10)
+        post = room.posts()[0]
+        assert post.text.startswith("🔴 BREAKING: Storm warning for the coast")
+        assert post.disable_notification is False
+        await api.wait_until(lambda: api.pinned(CHANNEL) == [post.message_id])
+        decided = room.query(
+            "SELECT state, decided_by FROM reviews r JOIN articles a ON a.id = r.article_id"
+            " WHERE a.url LIKE '%/e'"
+        )
+        assert decided == [("breaking", ADA)]
+        assert room.query("SELECT COUNT(*) FROM reviews WHERE state = 'pending'") == [(1,)]  # "d" still waits
+        again = await room_ask(room, "/breaking https://news.example/e")
+        assert "already posted; pinned it" in again
+        assert len(room.posts()) == 1
+        assert (await room_ask(room, "/breaking https://news.example/nope")).startswith("No such article")
+        assert (await room_ask(room, "/breaking")).startswith("Usage: /breaking")
+
+
+async def test_the_feeds_next_breaking_story_takes_the_pin(tmp_path: Path) -> None:
+    stories = [
+        Story("f", "Floods close the motorway", category="Breaking News", age_minutes=30),
+        Story("g", "Ferry runs aground", category=" breaking  news ", age_minutes=10),
+        Story("h", "Library extends its hours", age_minutes=20),
+    ]
+    async with running_newsroom(tmp_path, stories, **QUIET) as room:
+        api = room.api
+        await api.wait_until(lambda: len(room.posts()) == 3, timeout=15)
+        first, second, third = room.posts()
+        assert [p.text.split("\n")[0] for p in (first, second)] == [
+            "🔴 BREAKING: Floods close the motorway",
+            "🔴 BREAKING: Ferry runs aground",  # the category matched in any case and spacing
+        ]
+        assert third.text.startswith("Library extends its hours")
+        await api.wait_until(lambda: api.pinned(CHANNEL) == [second.message_id])
+        assert api.calls("unpinAllChatMessages") == []
