@@ -57,12 +57,14 @@ def _tag(secret: str, body: str) -> str:
     return hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:_TAG_CHARS]
 
 
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
 def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
     while True:
         n, r = divmod(n, 36)
-        out = digits[r] + out
+        out = _DIGITS[r] + out
         if n == 0:
             return out
 
@@ -83,11 +85,10 @@ def decode(data: str | None, secret: str) -> tuple[Action, int] | None:
     body = ":".join(parts[:3])
     if not hmac.compare_digest(parts[3], _tag(secret, body)):
         return None
-    try:
-        article_id = int(parts[2], 36)
-    except ValueError:
-        return None
-    return (_BY_LETTER[parts[1]], article_id) if article_id > 0 else None
+    ident = parts[2]
+    if not ident or ident[0] == "0" or any(c not in _DIGITS for c in ident):
+        return None  # only what encode() writes: lowercase base 36 of a positive id, no sign or padding
+    return (_BY_LETTER[parts[1]], int(ident, 36))
 
 
 def keyboard(article_id: int, secret: str) -> list[list[tuple[str, str]]]:
