@@ -99,6 +99,20 @@ async def test_breaking_on_an_article_in_review_is_the_editors_decision(tmp_path
         )
         assert decided == [("breaking", ADA)]
         assert room.query("SELECT COUNT(*) FROM reviews WHERE state = 'pending'") == [(1,)]  # "d" still waits
+        previews = {
+            r[0]
+            for r in room.query(
+                "SELECT m.message_id FROM review_messages m JOIN articles a ON a.id = m.article_id"
+                " WHERE a.url LIKE '%/e' AND m.kind = 'preview'"
+            )
+        }
+        assert previews
+
+        def preview_tells_the_decision() -> bool:
+            shown = [m.text for m in api.chat_messages(EDITORS) if m.message_id in previews]
+            return any("breaking" in text.lower() and "Ada" in text for text in shown)
+
+        await api.wait_until(preview_tells_the_decision, timeout=10)  # the editors see who decided
         again = await room_ask(room, "/breaking https://news.example/e")
         assert "already posted; pinned it" in again
         assert len(room.posts()) == 1
