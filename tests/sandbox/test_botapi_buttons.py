@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -156,3 +157,131 @@ async def test_user_photo_with_a_command_caption(api: LocalBotAPI, client: httpx
     file_id = message["photo"][-1]["file_id"]
     status, body = await call(client, "sendPhoto", chat_id=GROUP, photo=file_id, caption="Tip")
     assert status == 200
+
+
+async def test_pins_in_groups_need_can_pin_messages(api: LocalBotAPI, client: httpx.AsyncClient) -> None:
+    plain = -1005550001
+    api.add_chat(plain, title="Readers", type="supergroup", bot_status="member")
+    locked = -1005550002
+    api.add_chat(locked, title="Desk", type="group", bot_can_pin=False)
+    no_rights = "Bad Request: not enough rights to manage pinned messages in the chat"
+    for chat_id in (plain, locked):
+        await call(client, "sendMessage", chat_id=chat_id, text="pin me")
+        status, body = await call(client, "pinChatMessage", chat_id=chat_id, message_id=1)
+        assert (status, body["description"]) == (400, no_rights)
+        assert api.pinned(chat_id) == []
+    _, member = await call(client, "getChatMember", chat_id=locked, user_id=api.bot_id)
+    assert (member["result"]["can_pin_messages"], member["result"]["can_edit_messages"]) == (False, False)
+    _, member = await call(client, "getChatMember", chat_id=GROUP, user_id=api.bot_id)
+    assert member["result"]["can_pin_messages"] is True
+
+
+async def test_unpin_without_an_id_takes_the_latest_and_unpin_all_clears(
+    api: LocalBotAPI, client: httpx.AsyncClient
+) -> None:
+    events = api.subscribe()
+    for text in ("one", "two", "three"):
+        await call(client, "sendMessage", chat_id=GROUP, text=text)
+    for message_id in (3, 1, 2):
+        assert (await call(client, "pinChatMessage", chat_id=GROUP, message_id=message_id))[0] == 200
+    assert (await call(client, "pinChatMessage", chat_id=GROUP, message_id=3))[
+        0
+    ] == 200  # pinned again: latest
+    assert api.pinned(GROUP) == [1, 2, 3]
+    assert (await call(client, "unpinChatMessage", chat_id=GROUP))[0] == 200
+    assert api.pinned(GROUP) == [1, 2]
+    assert (await call(client, "unpinAllChatMessages", chat_id=GROUP))[0] == 200
+    assert api.pinned(GROUP) == []
+    status, body = await call(client, "unpinChatMessage", chat_id=GROUP)
+    assert (status, body["description"]) == (400, "Bad Request: message to unpin not found")
+    seen = [events.get_nowait() for _ in range(events.qsize())]
+    pins = [(e["event"], e["message_id"]) for e in seen if e["event"].startswith("message_")]
+    assert pins[3:] == [
+        ("message_pinned", 3),
+        ("message_pinned", 1),
+        ("message_pinned", 2),
+        ("message_pinned", 3),
+        ("message_unpinned", 3),
+        ("message_unpinned", 1),
+        ("message_unpinned", 2),
+    ]
+
+
+async def test_markup_in_form_bodies_and_on_every_edit(api: LocalBotAPI, client: httpx.AsyncClient) -> None:
+    events = api.subscribe()
+    markup = keyboard({"text": "Post", "callback_data": "rv:p:1"})
+    form = {"chat_id": str(GROUP), "text": "review", "reply_markup": json.dumps(markup)}
+    response = await client.post("sendMessage", data=form)
+    assert response.json()["result"]["reply_markup"] == markup
+    sent = events.get_nowait()
+    assert (sent["event"], sent["reply_markup"]) == ("message_sent", markup)
+    await call(client, "sendPhoto", chat_id=GROUP, photo="https://a.example/p.jpg", caption="c")
+    bad = json.dumps(keyboard({"text": "Read", "url": "ftp://a.example/"}))
+    for method, extra in (("editMessageText", {"text": "new"}), ("editMessageCaption", {"caption": "new"})):
+        message_id = 1 if method == "editMessageText" else 2
+        fields = {"chat_id": str(GROUP), "message_id": str(message_id), "reply_markup": bad, **extra}
+        response = await client.post(method, data=fields)
+        assert (response.status_code, response.json()["description"]) == (
+            400,
+            "Bad Request: BUTTON_URL_INVALID",
+        )
+    assert api.chat_messages(GROUP)[0].text == "review"
+    two_fields = keyboard({"text": "Both", "callback_data": "x", "url": "https://a.example/"})
+    assert (await call(client, "sendMessage", chat_id=GROUP, text="t", reply_markup=two_fields))[0] == 400
+    no_text = keyboard({"callback_data": "x"})
+    assert (await call(client, "sendMessage", chat_id=GROUP, text="t", reply_markup=no_text))[0] == 400
+    rows_not_lists = {"inline_keyboard": [{"text": "Post", "callback_data": "x"}]}
+    assert (await call(client, "sendMessage", chat_id=GROUP, text="t", reply_markup=rows_not_lists))[0] == 400
+    switch = keyboard(
+        {"text": "Share", "switch_inline_query": ""}, {"text": "tg", "url": "tg://resolve?domain=x"}
+    )
+    assert (await call(client, "sendMessage", chat_id=GROUP, text="t", reply_markup=switch))[0] == 200
+    edited = keyboard({"text": "Posted", "url": "https://t.me/newsbot_news/1"})
+    await call(client, "editMessageReplyMarkup", chat_id=GROUP, message_id=1, reply_markup=edited)
+    assert api.buttons(GROUP, 1) == ["Posted"]
+    with pytest.raises(ValueError, match="no button 'Posted'"):  # a URL button sends no callback query
+        api.press(GROUP, 1, "Posted", user_id=EDITOR)
+    seen = [events.get_nowait() for _ in range(events.qsize())]
+    assert [e["reply_markup"] for e in seen if e["event"] == "message_edited"] == [edited]
+
+
+async def test_answers_are_published_and_a_deleted_message_cannot_be_pressed(
+    api: LocalBotAPI, client: httpx.AsyncClient
+) -> None:
+    await call(
+        client,
+        "sendMessage",
+        chat_id=GROUP,
+        text="r",
+        reply_markup=keyboard({"text": "Go", "callback_data": "g"}),
+    )
+    events = api.subscribe()
+    query_id = api.press(GROUP, 1, "Go", user_id=EDITOR, username="ada", first_name="Ada")
+    await call(
+        client, "answerCallbackQuery", callback_query_id=query_id, text="Only editors", show_alert=True
+    )
+    answered = events.get_nowait()
+    assert (answered["event"], answered["text"], answered["show_alert"], answered["user_id"]) == (
+        "callback_answered",
+        "Only editors",
+        True,
+        EDITOR,
+    )
+    assert api.callback_answer(query_id) == {"text": "Only editors", "show_alert": True}
+    await call(client, "deleteMessage", chat_id=GROUP, message_id=1)
+    with pytest.raises(ValueError, match="no button 'Go'"):
+        api.press(GROUP, 1, "Go", user_id=EDITOR)
+
+
+async def test_a_photo_replying_to_the_bot_reaches_it_in_a_group(
+    api: LocalBotAPI, client: httpx.AsyncClient
+) -> None:
+    await call(client, "sendMessage", chat_id=GROUP, text="Send the picture as a reply")
+    update_id = api.inject_photo("here", user_id=EDITOR, chat_id=GROUP, reply_to=1)
+    assert update_id > 0
+    assert api.inject_photo("not to the bot", user_id=EDITOR, chat_id=GROUP) == 0
+    _, body = await call(client, "getUpdates", timeout=0)
+    message = body["result"][-1]["message"]
+    assert (message["caption"], message["reply_to_message"]["message_id"]) == ("here", 1)
+    assert "caption_entities" not in message
+    assert {"file_id", "file_unique_id", "width", "height"} <= set(message["photo"][0])

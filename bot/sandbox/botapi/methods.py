@@ -191,7 +191,8 @@ class BotAPIMethods(ButtonMethods):
         user = self.bot_user if user_id == self.bot_id else self.users.get(user_id)
         if user is None:
             raise bad_request("user not found")
-        return member_json(user, self.member_status(chat, user_id))
+        can_pin = chat.bot_can_pin if user_id == self.bot_id else True
+        return member_json(user, self.member_status(chat, user_id), can_pin=can_pin)
 
     async def get_chat_administrators(self, params: JSONDict) -> list[JSONDict]:
         chat = self.chat(params.get("chat_id"))
@@ -200,7 +201,7 @@ class BotAPIMethods(ButtonMethods):
         admins = sorted(chat.admins.items(), key=lambda item: item[1] != "creator")
         out = [member_json(self.users[uid], status) for uid, status in admins if uid in self.users]
         if chat.bot_status == "administrator":
-            out.append(member_json(self.bot_user, "administrator"))
+            out.append(member_json(self.bot_user, "administrator", can_pin=chat.bot_can_pin))
         return out
 
     async def send_chat_action(self, params: JSONDict) -> bool:

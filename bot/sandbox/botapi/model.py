@@ -242,8 +242,11 @@ def photo_sizes(chat_id: int, message_id: int) -> list[JSONDict]:
     ]
 
 
-def member_json(user: JSONDict, status: str) -> JSONDict:
-    """A ChatMember object; an administrator carries every `can_*` boolean python-telegram-bot requires."""
+def member_json(user: JSONDict, status: str, *, can_pin: bool = True) -> JSONDict:
+    """A ChatMember object; an administrator carries every `can_*` boolean python-telegram-bot requires.
+
+    `can_pin` is the pinning right: can_edit_messages (channels) and can_pin_messages (groups) follow it.
+    """
     if status == "administrator":
         return {
             "status": "administrator",
@@ -261,8 +264,8 @@ def member_json(user: JSONDict, status: str) -> JSONDict:
             "can_edit_stories": True,
             "can_delete_stories": True,
             "can_post_messages": True,
-            "can_edit_messages": True,
-            "can_pin_messages": True,
+            "can_edit_messages": can_pin,
+            "can_pin_messages": can_pin,
             "can_manage_topics": False,
         }
     if status == "creator":
