@@ -175,6 +175,7 @@ def build_briefings(runtime: Runtime) -> Briefings:
         config,
         channel_pacer=runtime.publisher.pacer if runtime.publisher else None,
         dm_pacer=runtime.fanout.pacer if runtime.fanout else None,
+        paused=OutboxRepo(runtime.db).is_paused,
     )
 
 

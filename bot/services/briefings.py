@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time as monotonic_time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 
 import structlog
 
-from bot.core.briefing import Decision, DigestStory, decide, digest_html, title
+from bot.core.briefing import MAX_NAP, Decision, DigestStory, decide, digest_html, title
 from bot.core.daytime import QuietWindow, due_slot, next_slot, notify
 from bot.core.delivery import ChatForbidden, DeliveryError, FloodWait, Rejected
 from bot.core.dm import reader_gone
@@ -95,6 +95,7 @@ class Briefings:
         *,
         channel_pacer: Pacer | None = None,
         dm_pacer: Pacer | None = None,
+        paused: Callable[[str], Awaitable[bool]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = monotonic_time.monotonic,
     ) -> None:
@@ -104,6 +105,7 @@ class Briefings:
         self.config = config
         self.channel_pacer = channel_pacer or Pacer.telegram()
         self.dm_pacer = dm_pacer or Pacer(RateWindow(1, 1.0), RateWindow(20, 1.0))
+        self.paused = paused  # the publisher's pause (/pause, or a 403): a due digest waits, grace permitting
         self.clock = clock
         self._mono = monotonic
         self._wake = asyncio.Event()
@@ -167,6 +169,8 @@ class Briefings:
                     grace_minutes=cfg.grace.total_seconds() / 60,
                 )
             return 0.0
+        if self.paused is not None and await self.paused(chat_id):
+            return MAX_NAP.total_seconds()  # posted if resumed within the grace, else missed
         if not await self.store.claim("channel", chat_id, slot.key, since=since, state="sending", now=now):
             return 0.0  # another run took it
         stories = await self.store.stories_since(since, chat_id)

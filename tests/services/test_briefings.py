@@ -18,6 +18,7 @@ from bot.adapters.repo_articles import ArticleRepo
 from bot.adapters.repo_digests import DigestRepo
 from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
+from bot.adapters.repo_outbox import OutboxRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.adapters.telegram_newsroom import NewsroomSender
 from bot.core.daytime import load_zone, parse_quiet_hours, parse_times
@@ -70,6 +71,7 @@ def briefings(db: Database, bot: Bot, clock: Clock, pacer: Pacer | None = None, 
         NewsroomSender,
         BriefingConfig(**settings),
         channel_pacer=pacer,
+        paused=OutboxRepo(db).is_paused,
         clock=clock,
     )
 
@@ -214,3 +216,22 @@ async def test_a_daily_reader_who_blocked_the_bot_is_unsubscribed(
     row = await db.fetchone("SELECT state FROM digests WHERE kind = 'daily'")
     assert row is not None
     assert row[0] == "failed"
+
+
+async def test_a_paused_channel_holds_its_digest_until_resumed_within_the_grace(
+    world: tuple[LocalBotAPI, Database, Bot],
+) -> None:
+    api, db, bot = world
+    clock = Clock(MORNING - timedelta(hours=1))
+    await store(db, [article(1)], now=clock.now)
+    outbox = OutboxRepo(db)
+    await outbox.pause_all("paused by an admin", now=clock.now)
+    clock.now = MORNING + timedelta(minutes=1)
+    service = briefings(db, bot, clock)
+    assert await service.step(NewsroomSender(bot)) == 60.0
+    assert api.channel_posts(CHANNEL) == []
+    assert await db.fetchall("SELECT * FROM digests") == []  # nothing claimed while paused
+    await outbox.resume_all()
+    clock.now = MORNING + timedelta(minutes=30)
+    await service.step(NewsroomSender(bot))
+    assert len(api.channel_posts(CHANNEL)) == 1
