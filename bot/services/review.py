@@ -240,9 +240,7 @@ class ReviewService:
             await self._answer(sender, query_id, "This article is no longer in review.")
             return
         if review.state != "pending":
-            await self._answer(
-                sender, query_id, "Already decided: " + _plain(review.decided, self.config.zone)
-            )
+            await self._answer(sender, query_id, "Already decided: " + _plain(review.decided, self.config))
             return
         if action == "edit":
             await self._ask_edit(sender, query_id, article_id, chat_id, message_id)
@@ -258,7 +256,7 @@ class ReviewService:
         )
         if not won:
             review = await self.store.get(article_id)
-            decided = _plain(review.decided, self.config.zone) if review is not None else "by another editor"
+            decided = _plain(review.decided, self.config) if review is not None else "by another editor"
             await self._answer(sender, query_id, "Already decided: " + decided)
             return
         self.on_decided()  # the publisher looks at the outbox now
@@ -318,9 +316,7 @@ class ReviewService:
             return True
         if not await self.store.edit(article_id, edit.headline, edit.dek):
             review = await self.store.get(article_id)
-            decided = (
-                _plain(review.decided, self.config.zone) if review is not None else "no longer in review"
-            )
+            decided = _plain(review.decided, self.config) if review is not None else "no longer in review"
             await sender.send(chat_id, f"Too late to edit: {decided}", reply_to=message_id)
             return True
         await self.audit.record(actor, "review edit", f"article {article_id}: {edit.headline}")
@@ -349,5 +345,6 @@ def _first_name(actor: Actor) -> str:
     return actor.name.rsplit(" (", 1)[0]
 
 
-def _plain(decided: Decided, zone: tzinfo) -> str:
-    return html.unescape(outcome_line(decided, zone))
+def _plain(decided: Decided, config: ReviewConfig) -> str:
+    hours = config.expiry.total_seconds() / 3600
+    return html.unescape(outcome_line(decided, config.zone, expiry_hours=hours))
