@@ -86,8 +86,11 @@ class SandboxControls:
         else:
             return None
         out = {**event, **where}
+        if kind in ("message_pinned", "message_unpinned"):  # a mark on the message, never a bubble of its own
+            return {**out, "pinned": kind == "message_pinned"}
         if kind in ("message_sent", "message_edited"):
             out["preview"] = self._preview(event)
+            out["pinned"] = event.get("message_id") in self.api.pins.get(int(chat_id), ())
         return out
 
     def _preview(self, event: JSONDict) -> JSONDict | None:

@@ -137,7 +137,8 @@ def test_page_shows_live_posts_and_answers_latest(sandbox_url: str) -> None:
 
 def test_visitor_plays_editor_review_buttons_and_a_tip(sandbox_url: str) -> None:
     """Review on as the admin, press Post under a preview in the editors' group, see the toast and the
-    outcome; send a tip as the reader and answer it from the editors' group with ↩ Reply."""
+    outcome; Breaking on the next one pins its channel post; send a tip as the reader and answer it from the
+    editors' group with ↩ Reply."""
     with sync_playwright() as playwright:
         page = _launch_page(playwright)
         page.goto(sandbox_url)
@@ -159,6 +160,14 @@ def test_visitor_plays_editor_review_buttons_and_a_tip(sandbox_url: str) -> None
         decided = editors.locator("li.incoming", has_text="Posted by Alex").first
         expect(decided).to_be_visible(timeout=10_000)
         expect(decided.locator(".keyboard")).to_have_count(0)
+
+        # Breaking on the next preview: the channel post arrives pinned and keeps its text
+        upcoming = editors.locator("li.incoming", has=page.locator(".keyboard")).first
+        expect(upcoming).to_be_visible(timeout=30_000)
+        upcoming.get_by_role("button", name="🔴 Breaking").click()
+        pinned = page.locator("#channel-posts > li.pinned")
+        expect(pinned).to_have_count(1, timeout=10_000)
+        expect(pinned.locator(".text strong").first).not_to_be_empty()
 
         page.get_by_role("radio", name="Reader").check()
         page.get_by_label("Message to the bot").fill("/tip <b>Smoke</b> over the harbour")

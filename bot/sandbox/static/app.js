@@ -139,7 +139,7 @@ function previewCard(preview) {
 function bubble(event) {
   const li = document.createElement("li");
   const mine = event.event === "user_message";
-  li.className = "message " + (mine ? "outgoing" : "incoming");
+  li.className = "message " + (mine ? "outgoing" : "incoming") + (event.pinned ? " pinned" : "");
   li.dataset.messageId = event.message_id;
   if (mine) {
     const text = document.createElement("div");
@@ -260,6 +260,11 @@ function apply(event) {
   if (event.where === "toast") return toast(event.text);
   if (!event.where) return;
   const key = `${event.chat_id}:${event.message_id}`;
+  if (event.event === "message_pinned" || event.event === "message_unpinned") {
+    const pinned = state.messages.get(key);
+    if (pinned) pinned.classList.toggle("pinned", event.pinned);
+    return;
+  }
   const old = state.messages.get(key);
   const list = listFor(event);
   const scroller = list.closest(".scroll");
