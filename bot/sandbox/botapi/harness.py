@@ -11,14 +11,14 @@ import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.sandbox.botapi.harness_inject import InjectionHarness
+from bot.sandbox.botapi.files import FileHarness
 from bot.sandbox.botapi.model import ApiError, Fault, JSONDict, SentMessage
 
 T = TypeVar("T")
 _EVENT_QUEUE_SIZE = 1000
 
 
-class BotAPIHarness(InjectionHarness):
+class BotAPIHarness(FileHarness):
     """What tests do to the stand-in besides calling it: set up chats, inject, break, inspect, wait."""
 
     # -- faults --------------------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ class InjectionHarness(BotAPIMethods):
             message["reply_to_message"] = replied
         command = _command_length(text)
         if command:
-            key = "caption_entities" if photo else "entities"
+            key = "caption_entities" if photo or "caption" in fields else "entities"
             message[key] = [{"type": "bot_command", "offset": 0, "length": command}]
         self.incoming[(chat.id, message["message_id"])] = message
         to_bot = replied is not None and replied.get("from", {}).get("id") == self.bot_id

@@ -45,6 +45,8 @@ _METHODS = {
     "getChatAdministrators": "get_chat_administrators",
     "sendMessage": "send_message",
     "sendPhoto": "send_photo",
+    "sendDocument": "send_document",
+    "getFile": "get_file",
     "sendChatAction": "send_chat_action",
     "editMessageText": "edit_message_text",
     "editMessageCaption": "edit_message_caption",
@@ -245,6 +247,7 @@ class BotAPIMethods(ButtonMethods):
         *,
         preview: JSONDict | None = None,
         photo: str | None = None,
+        document: JSONDict | None = None,
     ) -> JSONDict:
         markup = check_markup(params.get("reply_markup"))
         reply_to = self.reply_target(chat, params)
@@ -253,9 +256,9 @@ class BotAPIMethods(ButtonMethods):
             chat_id=chat.id,
             message_id=chat.next_message_id(),
             date=int(time.time()),
-            kind="photo" if kind == "photo" else "text",
+            kind="photo" if kind == "photo" else "document" if kind == "document" else "text",
             text=parsed.text,
-            html=str(params.get("caption" if kind == "photo" else "text") or ""),
+            html=str(params.get("text" if kind == "text" else "caption") or ""),
             parse_mode=str(params["parse_mode"]) if params.get("parse_mode") else None,
             entities=parsed.entity_dicts(),
             link_preview_options=preview,
@@ -263,6 +266,7 @@ class BotAPIMethods(ButtonMethods):
             reply_markup=markup if isinstance(markup, dict) else None,
             photo=photo,
             reply_to=reply_to,
+            document=document,
         )
         self.messages.setdefault(chat.id, []).append(message)
         self.stats["sent"] += 1

@@ -93,6 +93,7 @@ class UploadedFile:
     filename: str | None
     content_type: str | None
     size: int
+    content: bytes = b""
 
 
 @dataclass(slots=True)
@@ -158,7 +159,7 @@ class SentMessage:
     chat_id: int
     message_id: int
     date: int
-    kind: Literal["text", "photo"]
+    kind: Literal["text", "photo", "document"]
     text: str
     html: str  # the raw text or caption as last sent or edited, markup included
     parse_mode: str | None
@@ -171,6 +172,7 @@ class SentMessage:
     edit_date: int | None = None
     history: list[str] = field(default_factory=list)  # earlier raw texts, oldest first
     reply_to: int | None = None  # the message id this one replies to
+    document: JSONDict | None = None  # a sent document's Document object (bot/sandbox/botapi/files.py)
 
     def to_json(self, chat: Chat, bot_user: JSONDict) -> JSONDict:
         """The Bot API Message object python-telegram-bot can de_json."""
@@ -179,8 +181,11 @@ class SentMessage:
             out["sender_chat"] = chat.to_json()
         else:
             out["from"] = bot_user
-        if self.kind == "photo":
-            out["photo"] = photo_sizes(self.chat_id, self.message_id)
+        if self.kind in ("photo", "document"):
+            if self.kind == "photo":
+                out["photo"] = photo_sizes(self.chat_id, self.message_id)
+            else:
+                out["document"] = self.document
             if self.text:
                 out["caption"] = self.text
             if self.entities:

@@ -77,6 +77,7 @@ class LocalBotAPI(BotAPIHarness):
             return
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self.serve_file)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -129,6 +130,11 @@ class LocalBotAPI(BotAPIHarness):
     def base_url(self) -> str:
         """What python-telegram-bot's `ApplicationBuilder().base_url()` takes: `api_url` + "/bot"."""
         return f"{self.api_url}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """What `ApplicationBuilder().base_file_url()` takes: files are at `/file/bot<token>/<file_path>`."""
+        return f"{self.api_url}/file/bot"
 
     # -- HTTP ----------------------------------------------------------------------------------------------
 
@@ -198,8 +204,8 @@ async def _read_params(request: web.Request) -> JSONDict:
         form = await request.post()
         for name, value in form.items():
             if isinstance(value, web.FileField):
-                size = len(value.file.read())
-                params[name] = UploadedFile(value.filename, value.content_type, size)
+                content = value.file.read()
+                params[name] = UploadedFile(value.filename, value.content_type, len(content), content)
             else:
                 params[name] = decode_form_value(name, str(value))
     return params
