@@ -26,7 +26,7 @@ _PINGED = (
 )
 _COLUMNS = (
     "id, url, title, enabled, etag, last_modified, last_fetched_at, next_fetch_at, error_count, "
-    "last_error, synced, site_url, pace_gap, pace_last, poll_interval, websub_hub, websub_topic, "
+    "last_error, synced, site_url, pace_gap, pace_last, poll_interval, websub_hub, websub_topic, review, "
     f"{_PINGED}, {_PUSH}"
 )
 
@@ -52,6 +52,7 @@ def _row_to_feed(row: sqlite3.Row) -> Feed:
         push=row["push"],
         push_error=row["push_error"],
         pinged=bool(row["pinged"]),
+        review=None if row["review"] is None else bool(row["review"]),
     )
 
 

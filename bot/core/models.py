@@ -84,6 +84,7 @@ class Feed:
     push: str | None = None
     push_error: str | None = None
     pinged: bool = False  # an update ping had the feed read lately (bot/core/pings.py PINGED_WITHIN)
+    review: bool | None = None  # the feed's own review switch; None follows /review and REVIEW
 
     @property
     def pushed(self) -> bool:

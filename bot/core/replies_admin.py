@@ -63,6 +63,8 @@ def _feed_line(feed: Feed, count: int, now: datetime) -> str:
         state.append("not fetched yet")
     state.append(f"{count} article(s)")
     state.append(reading(feed))
+    if feed.review is not None:
+        state.append(f"review {'on' if feed.review else 'off'} (this feed)")
     parts.append(" · ".join(state))
     if feed.last_error:
         parts.append(f"⚠ {esc(shorten(feed.last_error, 160))} (failed {feed.error_count}×)")

@@ -51,7 +51,8 @@ def _feed_line(feed: Feed) -> str:
         humanize_age((utcnow() - feed.last_fetched_at).total_seconds()) if feed.last_fetched_at else "never"
     )
     title = feed.title or "untitled"
-    line = f"{feed.id:>4}  {state}  {feed.url}  [{title}; fetched {fetched}; {reading(feed)}]"
+    review = "" if feed.review is None else f"; review {'on' if feed.review else 'off'}"
+    line = f"{feed.id:>4}  {state}  {feed.url}  [{title}; fetched {fetched}; {reading(feed)}{review}]"
     if feed.last_error:
         line += f"  error ({feed.error_count}x): {feed.last_error}"
     if note := push_note(feed.push, feed.push_error):
