@@ -32,6 +32,7 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
     Command("feeds", "", "List feeds with their state", admin=True),
     Command("addfeed", "<url>", "Add a feed (or a site: its feed is discovered)", admin=True),
     Command("removefeed", "<id|url>", "Remove a feed (also /delfeed)", admin=True),
+    Command("export", "", "The feeds as an OPML file (send me an .opml file to import)", admin=True),
     Command(
         "addtopic",
         "<name> <keyword>, <keyword>… [#category…] [@channel] [| description]",

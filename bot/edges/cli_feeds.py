@@ -10,18 +10,17 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.adapters.fetcher import Fetcher
 from bot.adapters.parse_pool import ParsePool
 from bot.adapters.repo_review import ReviewRepo
-from bot.core.errors import DuplicateFeedError, NewsbotError
+from bot.core.errors import NewsbotError
 from bot.core.models import Article, Feed
-from bot.core.opml import MAX_OPML_BYTES, OpmlError, OpmlFeed, export_opml, parse_opml
 from bot.core.schedule import reading
 from bot.core.timeutil import humanize_age, utcnow
 from bot.core.websub_plan import push_note
+from bot.edges.cli_opml import export_file, import_file
 from bot.edges.cli_runner import wait_for_signal
 from bot.services.audit import Actor
 from bot.services.feed_reader import FeedReader, ReaderConfig
@@ -60,46 +59,6 @@ def _feed_line(feed: Feed) -> str:
     return line
 
 
-def read_opml(path: Path) -> list[OpmlFeed]:
-    """The feeds of an OPML file; NewsbotError (one line) when it cannot be read or is refused."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_OPML_BYTES + 1)
-        return parse_opml(data)
-    except OSError as exc:
-        raise NewsbotError(f"cannot read {path}: {exc.strerror}") from None
-    except OpmlError as exc:
-        raise NewsbotError(f"{path}: {exc}") from None
-
-
-async def import_feeds(ingest: IngestService, feeds: list[OpmlFeed], *, check: Any = None) -> str:
-    """Add each feed (its URL is fetched and checked as `feeds add` does, 8 at a time); the summary's
-    first line counts added, already there and refused, the next lines give the first refusals."""
-    gate = asyncio.Semaphore(8)
-    added, already, refused = 0, 0, []
-
-    async def one(feed: OpmlFeed) -> None:
-        nonlocal added, already
-        async with gate:
-            try:
-                if check is not None:
-                    await check(feed.url)
-                await ingest.add_feed(feed.url)
-            except DuplicateFeedError:
-                already += 1
-            except NewsbotError as exc:
-                refused.append(f"{feed.url}: {exc}")
-            else:
-                added += 1
-
-    await asyncio.gather(*(one(f) for f in feeds))
-    lines = [f"added {added}, already there {already}, refused {len(refused)} (of {len(feeds)} in the file)"]
-    lines += [f"  refused {line}" for line in refused[:5]]
-    if len(refused) > 5:
-        lines.append(f"  … and {len(refused) - 5} more")
-    return "\n".join(lines)
-
-
 async def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
     async def work(ingest: IngestService, runtime: Runtime) -> int:
         shell = Actor.shell()
@@ -114,20 +73,9 @@ async def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
             await runtime.audit.record(shell, "feed removed", f"{removed.id} {removed.url}")
             print(f"removed feed {removed.id}: {removed.url}")
         elif args.feeds_command == "import":
-            summary = await import_feeds(ingest, await asyncio.to_thread(read_opml, Path(args.file)))
-            await runtime.audit.record(shell, "feeds imported", summary.splitlines()[0])
-            print(summary)
+            await import_file(ingest, runtime, args.file)
         elif args.feeds_command == "export":
-            listed = [OpmlFeed(f.url, f.title, f.site_url) for f in await ingest.catalog.list_feeds()]
-            document = export_opml(listed, title="newsbot feeds", now=utcnow())
-            if args.file:
-                try:
-                    await asyncio.to_thread(Path(args.file).write_text, document, encoding="utf-8")
-                except OSError as exc:
-                    raise NewsbotError(f"cannot write {args.file}: {exc.strerror}") from None
-                print(f"exported {len(listed)} feed(s) to {args.file}")
-            else:
-                sys.stdout.write(document)
+            await export_file(ingest, args.file)
         elif args.feeds_command == "review":
             switch = {"on": True, "off": False, "default": None}[args.switch]
             if not await ReviewRepo(runtime.db).set_feed(args.id, switch):
