@@ -1,9 +1,9 @@
-"""`python -m bench [ingest|publish|chat|freshness|review] [options]`: runs the benchmarks, prints the report.
+"""`python -m bench [ingest|publish|chat|freshness|review|footprint] [options]`: runs the benchmarks.
 
 Each section lives in its own module (bench/ingest.py, bench/publish.py, bench/chat.py,
-bench/freshness.py) and returns its numbers and goals; this module parses the command line, runs the
-sections in order, and writes `bench/results/latest.json` (or `--out`). A section that fails is reported
-as failed; the others still run.
+bench/freshness.py, bench/review.py, bench/footprint.py) and returns its numbers and goals; this module
+parses the command line, runs the sections in order, and writes `bench/results/latest.json` (or `--out`).
+A section that fails is reported as failed; the others still run.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import chat, freshness, ingest, publish, review
+from bench import chat, footprint, freshness, ingest, publish, review
 from bench.report import machine, render
 from bot.logs import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("ingest", "publish", "chat", "freshness", "review")
+SECTIONS = ("ingest", "publish", "chat", "freshness", "review", "footprint")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,13 +62,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="freshness: sites of each kind (default busy=4,quiet=40,ping=2,push=2)",
     )
     parser.add_argument(
-        "--review-presses", type=int, default=20, help="review: Post presses timed (default 20, 3.1 s apart)"
+        "--review-presses",
+        type=int,
+        default=200,
+        help="review: Post presses timed (default 200, round 10 topic channels, 0.31 s apart)",
+    )
+    parser.add_argument("--footprint-feeds", type=int, default=50, help="footprint: feeds (default 50)")
+    parser.add_argument(
+        "--footprint-idle",
+        type=int,
+        default=60,
+        help="footprint: the bot's PARSE_IDLE_SECONDS (default 60, the default setting)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS / "latest.json", help="the JSON results (the log goes next to it)"
     )
     args = parser.parse_args(argv)
-    for name in ("feeds", "posts", "steady", "articles", "samples", "chat_feeds", "review_presses"):
+    names = ("feeds", "posts", "steady", "articles", "samples", "chat_feeds", "review_presses")
+    for name in (*names, "footprint_feeds", "footprint_idle"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.rounds is not None and args.rounds < 1:
@@ -98,6 +109,11 @@ def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
         return asyncio.run(publish.run(burst=args.posts, steady=args.steady, scale=scale))
     if name == "review":
         return asyncio.run(review.run(presses=args.review_presses))
+    if name == "footprint":
+        log = args.out.with_suffix(".footprint-bots.log")
+        return asyncio.run(
+            footprint.run(feeds=args.footprint_feeds, parse_idle=args.footprint_idle, bot_log=log)
+        )
     if name == "freshness":
         return asyncio.run(
             freshness.run(
