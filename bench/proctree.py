@@ -14,6 +14,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -139,3 +140,39 @@ def run_sampled(argv: list[str], *, timeout: float, cwd: Path | None = None) -> 
         last = (err.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"{' '.join(argv[1:3])} failed (exit {proc.returncode}): {last}")
     return out, sampler
+
+
+def _kind(pid: int, root: int, parent_kind: str | None) -> str:
+    """What a process in the bot's tree is, from its command line and its parent's kind."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except (FileNotFoundError, ProcessLookupError):
+        return "gone"
+    if pid == root:
+        return "bot"
+    if b"resource_tracker" in cmdline:
+        return "resource tracker"
+    # The bot's forkserver starts the ingest process; the ingest process's own starts the parse workers
+    # (a forkserver's children run its command line).
+    if parent_kind == "forkserver":
+        return "ingest"
+    if parent_kind in ("parse forkserver", "ingest") and b"forkserver" in cmdline:
+        return "parse worker" if parent_kind == "parse forkserver" else "parse forkserver"
+    if b"forkserver" in cmdline:
+        return "forkserver"
+    return "other"
+
+
+def tree_pss(root: int) -> dict[str, Any]:
+    """The PSS of `root` and every process below it: {"mib": total, "processes": [(kind, mib), …]}."""
+    processes: list[tuple[str, float]] = []
+    todo: list[tuple[int, str | None]] = [(root, None)]
+    while todo:
+        pid, parent_kind = todo.pop(0)
+        kind = _kind(pid, root, parent_kind)
+        pss = _pss(pid)
+        if pss is None or kind == "gone":
+            continue
+        processes.append((kind, round(pss / 1048576, 1)))
+        todo.extend((child, kind) for child in _children(pid))
+    return {"mib": round(sum(m for _, m in processes), 1), "processes": processes}

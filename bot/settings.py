@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     per_host_concurrency: int = Field(default=4, ge=1, le=64, alias="PER_HOST_CONCURRENCY")
     # processes parsing feeds off the event loop; 0 = one per CPU
     parse_workers: int = Field(default=0, ge=0, le=64, alias="PARSE_WORKERS")
+    # the parse workers stop after this long without work (started again by the next cycle); 0 = kept
+    parse_idle_seconds: int = Field(default=60, ge=0, le=86_400, alias="PARSE_IDLE_SECONDS")
     # adaptive: each feed read at its own pace between MIN and MAX, within the fixed schedule's requests
     poll_schedule: Literal["adaptive", "fixed"] = Field(default="adaptive", alias="POLL_SCHEDULE")
     min_poll_interval_seconds: int = Field(default=60, ge=10, le=86_400, alias="MIN_POLL_INTERVAL_SECONDS")

@@ -15,34 +15,30 @@ import structlog
 
 from bot.adapters.backup import backup
 from bot.adapters.db import Database
-from bot.adapters.fetcher import Fetcher, make_client
+from bot.adapters.fetcher import make_client
 from bot.adapters.hub_client import HubClient
-from bot.adapters.parse_pool import ParsePool
 from bot.adapters.repo_articles import ArticleRepo
 from bot.adapters.repo_audit import AuditRepo
 from bot.adapters.repo_digests import DigestRepo
 from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
-from bot.adapters.repo_ingest import IngestRepo
 from bot.adapters.repo_outbox import OutboxRepo
 from bot.adapters.repo_pins import PinRepo
 from bot.adapters.repo_review import ReviewRepo
 from bot.adapters.repo_tips import TipRepo
-from bot.adapters.repo_topics import TopicRepo
 from bot.adapters.repo_websub import WebSubRepo
 from bot.adapters.telegram_newsroom import NewsroomSender
 from bot.adapters.telegram_sender import TelegramSender
 from bot.core.policy import PostPolicy
 from bot.core.timeutil import utcnow
 from bot.edges.ingest_process import IngestProcess
+from bot.edges.ingest_wiring import build_ingest_service, open_child_ingest, post_policy
 from bot.logs import register_secret
 from bot.services.audit import Audit
 from bot.services.backups import DailyBackups
 from bot.services.briefings import BriefingConfig, Briefings
 from bot.services.fanout import Fanout
-from bot.services.feed_reader import FeedReader, ReaderConfig
 from bot.services.ingest import IngestService
-from bot.services.ingest_ports import IngestConfig
 from bot.services.pings import PingService
 from bot.services.publisher import Publisher, PublisherConfig
 from bot.services.push_ingest import PushIngest
@@ -98,16 +94,6 @@ class Runtime:
             except Exception as exc:  # noqa: BLE001 - closing must go on whatever one part does
                 log.warning("close_failed", error=repr(exc))
         await self.db.close()
-
-
-def post_policy(settings: Settings) -> PostPolicy:
-    return PostPolicy(
-        backfill_max_posts=settings.backfill_max_posts,
-        backfill_max_age=timedelta(hours=settings.backfill_max_age_hours),
-        max_post_age=timedelta(hours=settings.max_post_age_hours),
-        review=settings.review,
-        breaking_categories=frozenset(" ".join(c.split()).casefold() for c in settings.breaking_categories),
-    )
 
 
 def build_publisher(runtime: Runtime) -> Publisher:
@@ -206,22 +192,17 @@ def build_fanout(runtime: Runtime) -> Fanout:
     )
 
 
-def build_ingest(runtime: Runtime) -> IngestService:
-    """Feeds -> articles over one shared httpx client and one parse pool, both closed with the runtime."""
-    settings = runtime.settings
-    fetcher = Fetcher.from_settings(settings)
-    runtime.closers.append(fetcher.aclose)
-    pool = ParsePool(settings.parse_workers)
-    runtime.closers.append(pool.close)
-    store = IngestRepo(runtime.db)
-    ingest = IngestService(
+def build_ingest(runtime: Runtime, *, cycles: bool = True) -> IngestService:
+    """The ingest service over this runtime's storage (bot.edges.ingest_wiring); its fetcher and parse
+    pool close with the runtime. Without `cycles` it serves admin commands and pushes only."""
+    ingest = build_ingest_service(
+        runtime.settings,
+        runtime.db,
+        runtime.closers,
         feeds=runtime.feeds,
         articles=runtime.articles,
-        topics=TopicRepo(runtime.db),
-        seeds=store,
-        reader=FeedReader(fetcher, pool, store, ReaderConfig()),
         policy=runtime.policy,
-        config=IngestConfig.from_settings(settings),
+        cycles=cycles,
     )
     for service in (runtime.publisher, runtime.fanout, runtime.review):
         if service is not None:
@@ -266,16 +247,6 @@ async def _open_storage(settings: Settings, *, migrate: bool) -> Runtime:
     )
 
 
-async def open_child_ingest(settings: Settings) -> tuple[IngestService, Callable[[], Awaitable[None]]]:
-    """The ingest process's IngestService, on a connection of its own (see bot.edges.ingest_process)."""
-    runtime = await _open_storage(settings, migrate=False)  # the bot migrated before starting it
-    try:
-        return build_ingest(runtime), runtime.close
-    except BaseException:
-        await runtime.close()
-        raise
-
-
 async def open_runtime(settings: Settings) -> Runtime:
     """Open storage and build every service. Services register their loops in `runtime.background`."""
     register_secret(settings.token)
@@ -296,7 +267,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         runtime.fanout = build_fanout(runtime)
         runtime.background.append(("fanout", runtime.fanout.loop))
         runtime.background.append(("digests", build_briefings(runtime).loop))
-        runtime.ingest = build_ingest(runtime)
+        runtime.ingest = build_ingest(runtime, cycles=runtime.read_db is None)
         runtime.pings = PingService(runtime.feeds, runtime.ingest.fetch_soon)
         runtime.websub = build_websub(runtime, runtime.ingest)
         if runtime.read_db is None:  # a database in memory cannot be shared with another process

@@ -38,12 +38,12 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
         "--articles", "1000", "--chat-feeds", str(FEEDS), "--samples", "5",
         "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
         "--fresh-seconds", "12", "--fresh-poll", "10", "--fresh-sites", "busy=1,quiet=2,ping=1,push=1",
-        "--review-presses", "2",
+        "--review-presses", "2", "--footprint-feeds", str(FEEDS), "--footprint-idle", "1",
     ]  # fmt: skip
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert set(result["sections"]) == {"ingest", "publish", "chat", "freshness", "review"}
+    assert set(result["sections"]) == {"ingest", "publish", "chat", "freshness", "review", "footprint"}
     assert result["machine"]["cpus"] >= 1
     assert out.with_suffix(".log").stat().st_size > 0  # the bot logged, to the file and not the report
     assert b"bot_started" in out.with_suffix(".chat-bots.log").read_bytes()  # the chat bench's bot process
@@ -97,6 +97,12 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     commands = {p["command"].split()[0] for p in chat["query_plans"]}
     assert commands == {"/latest", "/topic", "/search"}
     assert all(p["plan"] and not p["full_scans"] for p in chat["query_plans"])
+
+    footprint = result["sections"]["footprint"]
+    assert footprint["cycle"]["feeds"] == FEEDS
+    assert "parse worker" in {kind for kind, _ in footprint["after_cycle"]["processes"]}
+    idle = {kind for kind, _ in footprint["idle"]["processes"]}
+    assert idle == {"bot", "resource tracker", "forkserver", "ingest"}  # no parse workers while idle
 
     fresh = result["sections"]["freshness"]
     assert fresh["sites"] == {"busy": 1, "quiet": 2, "ping": 1, "push": 1}

@@ -18,7 +18,7 @@ import pytest
 from bot.adapters.db import Database
 from bot.adapters.repo_feeds import FeedRepo
 from bot.edges.ingest_process import NICENESS, IngestProcess
-from bot.edges.runtime import open_child_ingest
+from bot.edges.ingest_wiring import open_child_ingest
 from bot.settings import Settings, load_settings
 from tests.kits.feedserver import FeedServer
 
