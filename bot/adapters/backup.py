@@ -50,7 +50,10 @@ def _copy(source: Path, target: Path, force: bool) -> BackupResult:
         raise StorageError(f"no directory {directory}")
     if not os.access(directory, os.W_OK):
         raise StorageError(f"cannot write in {directory}")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=directory)
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=directory)
+    except OSError as exc:
+        raise StorageError(f"cannot write in {directory}: {exc.strerror}") from None
     os.close(fd)
     temp = Path(temp_name)
     try:
@@ -58,6 +61,7 @@ def _copy(source: Path, target: Path, force: bool) -> BackupResult:
         dst = sqlite3.connect(temp)
         try:
             src.backup(dst)  # pages=-1: all at once, a consistent snapshot
+            dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file; the bot turns WAL on again
             check = dst.execute("PRAGMA integrity_check").fetchall()
             if check != [("ok",)]:
                 raise StorageError(f"the copy failed its integrity check: {check[0][0]}")
@@ -67,7 +71,9 @@ def _copy(source: Path, target: Path, force: bool) -> BackupResult:
             src.close()
         os.replace(temp, target)
     except sqlite3.Error as exc:
-        raise StorageError(f"backup failed: {exc}") from exc
+        raise StorageError(f"backup failed: {exc}") from None
+    except OSError as exc:
+        raise StorageError(f"cannot write {target}: {exc.strerror}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()

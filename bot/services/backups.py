@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from bot.core.errors import NewsbotError
 from bot.core.timeutil import utcnow
 from bot.services.looping import every
 
@@ -51,8 +52,13 @@ class DailyBackups:
         target = self.directory / f"newsbot-{self.clock():%Y-%m-%d}.db"
         made = None
         if not target.exists():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            result = await self.copy(self.database, target)
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                result = await self.copy(self.database, target)
+            except (OSError, NewsbotError) as exc:  # one line, and tried again within the hour
+                error = getattr(exc, "strerror", None) or str(exc)
+                log.warning("backup_failed", path=str(target), error=error)
+                return None
             log.info("backup_taken", path=str(target), summary=result.summary())
             made = target
         for old in self.existing()[: -self.keep]:
