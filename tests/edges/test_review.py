@@ -43,6 +43,7 @@ async def test_preview_then_an_editor_posts_it_once(tmp_path: Path) -> None:
         await api.wait_until(lambda: len(room.posts()) == 1, timeout=10)
         post = room.posts()[0]
         assert post.text.startswith("Council approves the budget")
+        assert preview.html.split("\n\n", 1)[1] == post.html  # the preview showed the exact post
         link = f"https://t.me/{CHANNEL_NAME}/{post.message_id}"
         await api.wait_until(lambda: link in api.bot_message(api.chat(EDITORS), preview.message_id).html)
         shown = api.bot_message(api.chat(EDITORS), preview.message_id)
@@ -89,6 +90,8 @@ async def test_edit_by_reply_escapes_and_caps_then_posts(tmp_path: Path) -> None
             hostile, chat_id=EDITORS, user_id=ADA, first_name="Ada", reply_to=prompt.message_id
         )
         second = await room.preview(EDITORS, after=prompt.message_id)
+        note = await api.wait_for(lambda m: m.chat_id == EDITORS and "shortened" in m.text, timeout=10)
+        assert note.text == "That was longer than a post allows, so it was shortened."
         assert "✏️ edited" in second.text
         assert "Budget <b>passes</b> & the mayor's <script>x</script>" in second.text  # literal, not markup
         old = api.bot_message(api.chat(EDITORS), preview.message_id)
