@@ -33,7 +33,7 @@ from telegram.request import BaseRequest, RequestData
 class AiohttpRequest(BaseRequest):
     """One aiohttp ClientSession with at most `pool_size` connections; PTB's four timeouts as defaults."""
 
-    __slots__ = ("_connect", "_pool", "_pool_size", "_read", "_session", "_write", "last_answer")
+    __slots__ = ("_connect", "_pool", "_pool_size", "_read", "_session", "_write", "last_answer", "throttled")
 
     def __init__(
         self,
@@ -53,6 +53,7 @@ class AiohttpRequest(BaseRequest):
         )
         self._session: aiohttp.ClientSession | None = None
         self.last_answer: float | None = None  # time.monotonic() of Telegram's last answer (for /healthz)
+        self.throttled = 0  # 429 answers so far (for /metrics)
 
     @property
     def read_timeout(self) -> float | None:
@@ -107,6 +108,8 @@ class AiohttpRequest(BaseRequest):
                 body = await response.read()
                 if response.status < 500:
                     self.last_answer = time.monotonic()
+                if response.status == 429:
+                    self.throttled += 1
                 return response.status, body
         except TimeoutError as err:  # asyncio's (the same class on 3.11) and aiohttp's ServerTimeoutError
             raise TimedOut from err

@@ -22,6 +22,7 @@ from bot.edges.handlers_reader import register_reader_handlers
 from bot.edges.handlers_review import register_review_handlers
 from bot.edges.handlers_tips import register_tip_handlers
 from bot.edges.http_health import build_health, health_routes
+from bot.edges.http_metrics import build_metrics, metrics_routes
 from bot.edges.http_pings import ping_routes
 from bot.edges.http_server import HttpServer
 from bot.edges.http_websub import websub_routes
@@ -173,6 +174,7 @@ def build_http_server(runtime: Runtime) -> HttpServer | None:
     if runtime.websub is not None:
         server.add_routes(websub_routes(runtime.websub, max_bytes=settings.max_feed_bytes))
     server.add_routes(health_routes(build_health(runtime)))
+    server.add_routes(metrics_routes(build_metrics(runtime)))
     return server
 
 

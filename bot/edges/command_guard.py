@@ -27,6 +27,7 @@ from bot.core.delivery import FloodWait
 from bot.core.ratelimit import CommandLimiter, Verdict
 from bot.core.replies_admin import refusal
 from bot.core.replies_topics import slow_down
+from bot.edges.http_metrics import COMMAND_SECONDS
 from bot.services.audit import Actor
 from bot.settings import Settings
 
@@ -95,6 +96,7 @@ def guarded(command: str) -> Callable[[Callback], Callback]:
     def wrap(callback: Callback) -> Callback:
         @functools.wraps(callback)
         async def run(update: Update, context: Ctx) -> None:
+            started = time.perf_counter()
             try:
                 await callback(update, context)
             except Answer as exc:
@@ -105,6 +107,8 @@ def guarded(command: str) -> Callable[[Callback], Callback]:
             except Exception as exc:  # nothing a command does may reach the user as an exception
                 log.exception("command_failed", command=command, user_id=user_id(update), error=repr(exc))
                 await _try_reply(update, SORRY)
+            finally:
+                COMMAND_SECONDS.labels(command).observe(time.perf_counter() - started)
 
         return run
 

@@ -9,9 +9,10 @@ reads and writes (one writer at a time, `busy_timeout` on every connection).
 The child is forked from multiprocessing's forkserver (no thread state of the bot is inherited), opens
 its own connection to the same database file and builds the same IngestService as `newsbot ingest`.
 A pipe carries short messages: child -> bot "q" (posts or DMs were queued: wake the publisher and the
-fan-out) and "h" (a feed's WebSub hub changed, or a feed was disabled: wake the WebSub service), bot ->
-child "w" (a feed was added: run a cycle now) and "f<id>" (a ping said feed <id> changed: read it now,
-beside any running cycle). The bot closing its end is the child's signal to stop; a child that dies is
+fan-out), "h" (a feed's WebSub hub changed, or a feed was disabled: wake the WebSub service) and
+"c<json>" (a cycle ended: its CycleSummary, for /metrics and the cycle heartbeat), bot -> child "w"
+(a feed was added: run a cycle now) and "f<id>" (a ping said feed <id> changed: read it now, beside any
+running cycle). The bot closing its end is the child's signal to stop; a child that dies is
 reported and started again by the bot's supervisor. A database in memory cannot be shared, so with
 DATABASE_PATH=:memory: the loop stays in the bot.
 """
@@ -20,9 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -31,12 +35,13 @@ import structlog
 
 from bot.logs import configure_logging, register_secret
 from bot.services.ingest import IngestService
+from bot.services.ingest_ports import CycleSummary
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 NICENESS = 10  # the parse workers the child starts add their own on top
-QUEUED, WAKE, FETCH, FEEDS_CHANGED = b"q", b"w", b"f", b"h"
+QUEUED, WAKE, FETCH, FEEDS_CHANGED, CYCLE = b"q", b"w", b"f", b"h", b"c"
 STOP_GRACE = 3.0  # seconds the child gets to finish after the bot closes the pipe
 # Builds the child's IngestService on its own database connection; returns it and its closer. A
 # module-level function (pickled by name), from the composition root.
@@ -53,6 +58,8 @@ class IngestProcess:
         self.open_ingest = open_ingest
         self.on_queued = on_queued
         self.on_feeds_changed: list[Callable[[], object]] = []  # the child's `on_feeds_changed`
+        self.on_cycle: list[Callable[[CycleSummary], object]] = []  # the child's `on_cycle`, summarised
+        self.last_cycle_at: float | None = None  # time.monotonic() of the child's last finished cycle
         self._conn: Connection | None = None
 
     @property
@@ -118,6 +125,14 @@ class IngestProcess:
         elif message == FEEDS_CHANGED:
             for callback in self.on_feeds_changed:
                 callback()
+        elif message.startswith(CYCLE):
+            self.last_cycle_at = time.monotonic()
+            try:
+                summary = CycleSummary(**json.loads(message[1:]))
+            except (ValueError, TypeError):
+                return
+            for notify in self.on_cycle:
+                notify(summary)
 
 
 def _reap(process: multiprocessing.process.BaseProcess) -> None:
@@ -165,6 +180,7 @@ async def _child_loop(settings: Settings, conn: Connection, open_ingest: OpenIng
 
         ingest.on_queued.append(lambda: tell(QUEUED))
         ingest.on_feeds_changed.append(lambda: tell(FEEDS_CHANGED))
+        ingest.on_cycle.append(lambda summary: tell(CYCLE + json.dumps(dataclasses.asdict(summary)).encode()))
         loop = asyncio.get_running_loop()
         loop.add_reader(conn.fileno(), on_message)
         # a supervisor stopping the service signals every process in it (systemd's control group)

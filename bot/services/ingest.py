@@ -80,6 +80,7 @@ class IngestService:
         self.on_fetch: list[Callable[[int], object]] = []  # told of `fetch_soon` (likewise)
         # told once it is stored that a feed's WebSub hub changed, or a feed was disabled or removed
         self.on_feeds_changed: list[Callable[[], object]] = []
+        self.on_cycle: list[Callable[[CycleSummary], object]] = []  # after each loop cycle (metrics, health)
         self._feeds_changed: set[int] = set()  # ...noticed, not yet stored
         self._wake = asyncio.Event()
         self._serving = False  # True while `loop` runs here: `fetch_soon` then reads the feed itself
@@ -346,7 +347,9 @@ class IngestService:
 
     async def _guarded_cycle(self) -> None:
         try:
-            await self.run_cycle()
+            summary = await self.run_cycle()
+            for callback in self.on_cycle:
+                callback(summary)
         except NewsbotError as exc:
             log.error("ingest_cycle_failed", error=str(exc))
         except Exception as exc:  # nothing in a service loop may stop the bot

@@ -197,10 +197,11 @@ class ReviewService:
     async def _paced(
         self, chat_id: str, call: Callable[[], Awaitable[T]], *, wait: bool, event: str
     ) -> T | None:
-        """One call to a review chat within its budget (groups: 20 a minute, as Telegram counts); None when
-        it did not happen (no budget left and `wait` is False, a 429, or an error, which is logged)."""
+        """One call to a review chat within its budget (groups: 20 a minute, as Telegram counts; any chat:
+        nothing before a 429's retry_after has passed); None when it did not happen (no budget left and
+        `wait` is False, a 429, or an error, which is logged)."""
         group = chat_id.startswith("-")
-        pause = self.window.wait_time(chat_id, time.monotonic()) if group else 0.0
+        pause = self.window.wait_time(chat_id, time.monotonic())  # private chats: only a 429's block
         if pause > 0:
             if not wait or pause > MAX_PACE_WAIT:
                 return None

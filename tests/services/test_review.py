@@ -20,6 +20,7 @@ from bot.adapters.repo_audit import AuditRepo
 from bot.adapters.repo_feeds import FeedRepo
 from bot.adapters.repo_outbox import OutboxRepo
 from bot.adapters.repo_review import ReviewRepo
+from bot.core.delivery import FloodWait
 from bot.core.policy import PostPolicy
 from bot.core.review import encode
 from bot.services.audit import Actor, Audit
@@ -238,3 +239,43 @@ async def test_previews_go_to_each_admin_when_there_is_no_review_chat(desk: Desk
     await desk.service.step(desk.sender)
     assert sorted(chat for chat, _ in desk.sender.with_buttons()) == [str(ADA), str(BEN)]
     assert str(CHANNEL) not in {chat for chat, _ in desk.sender.messages}
+
+
+async def test_a_429_in_a_private_chat_is_waited_out_not_hammered(desk: Desk) -> None:
+    calls: list[str] = []
+
+    class Flooded(Recorder):
+        async def send(
+            self, chat_id: str, text: str, buttons: Any = None, *, reply_to: int | None = None
+        ) -> int:
+            calls.append(chat_id)
+            if chat_id == str(ADA):
+                raise FloodWait(chat_id, 120)
+            return await super().send(chat_id, text, buttons, reply_to=reply_to)
+
+    desk.service.config = ReviewConfig(
+        targets=(str(ADA), str(BEN)),
+        admin_ids=frozenset({ADA, BEN}),
+        expiry=timedelta(hours=6),
+        zone=UTC,
+        render=PublisherConfig(template=DEFAULT_TEMPLATE).render,
+    )
+    sender = Flooded()
+    await desk.service.step(sender)
+    assert calls == [str(ADA), str(BEN)]
+    await put_another(desk.db)
+    await desk.service.step(sender)
+    assert calls == [str(ADA), str(BEN), str(BEN)]  # Ada's chat waits for its retry_after
+    assert [chat for chat, _ in sender.with_buttons()] == [str(BEN), str(BEN)]
+
+
+async def put_another(db: Database) -> None:
+    feed, _ = await FeedRepo(db).ensure(FEED_URL, T0)
+    await ArticleRepo(db).store(
+        feed.id,
+        [article(2, headline="Harbour reopens", published=T0)],
+        now=T0,
+        first_sync=False,
+        policy=PostPolicy(review=True),
+        channel_id=str(CHANNEL),
+    )
