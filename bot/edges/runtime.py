@@ -130,7 +130,7 @@ def build_review(runtime: Runtime, publisher: Publisher) -> ReviewService:
         config,
         runtime.audit,
         on_decided=publisher.wake,
-        channel_username=lambda: runtime.channel_username,
+        channel_username=lambda chat: runtime.channel_username if chat == settings.channel_id else None,
     )
 
 

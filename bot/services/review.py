@@ -97,7 +97,7 @@ class ReviewService:
         audit: Audit,
         *,
         on_decided: Callable[[], None] = lambda: None,
-        channel_username: Callable[[], str | None] = lambda: None,
+        channel_username: Callable[[str], str | None] = lambda _chat: None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -137,8 +137,11 @@ class ReviewService:
             log.info("review_expired", article_id=article_id)
             await self._show_outcome(sender, article_id, link=None)
         for article_id, chat_id, message_id in await self.store.unshown_outcomes():
-            link = post_link(chat_id, self.channel_username(), message_id) if chat_id and message_id else None
-            await self._show_outcome(sender, article_id, link=link)
+            if chat_id and message_id:
+                link = post_link(chat_id, self.channel_username(chat_id), message_id)
+                await self._show_outcome(sender, article_id, link=link, unsent=link is None)
+            else:  # its post ended without going out (failed, skipped, unknown after a crash)
+                await self._show_outcome(sender, article_id, link=None, unsent=True)
 
     async def _preview(self, article_id: int) -> str | None:
         item = await self.store.item(article_id)
@@ -171,10 +174,18 @@ class ReviewService:
             log.info("review_requested", article_id=article_id, chats=len(sent))
 
     async def _show_outcome(
-        self, sender: Send, article_id: int, *, link: str | None, note: str | None = None, wait: bool = True
+        self,
+        sender: Send,
+        article_id: int,
+        *,
+        link: str | None,
+        note: str | None = None,
+        wait: bool = True,
+        unsent: bool = False,
     ) -> None:
         """Replace the buttons of every preview with the outcome; when a chat's budget is spent and `wait`
-        is False (a handler), the loop shows it later."""
+        is False (a handler), the loop shows it later. `unsent`: the post's story has ended without a link
+        (it was not sent, or its chat has no link): shown as it is, once."""
         review = await self.store.get(article_id)
         text = await self._preview(article_id)
         if review is None or text is None:
@@ -182,6 +193,8 @@ class ReviewService:
             return
         hours = self.config.expiry.total_seconds() / 3600
         line = note or outcome_line(review.decided, self.config.zone, link=link, expiry_hours=hours)
+        if unsent and note is None and link is None and review.state not in ("skip", "expired"):
+            line += await self._why_unsent(article_id)
         shown = True
         for chat_id, message_id in await self.store.messages(article_id):
 
@@ -191,8 +204,13 @@ class ReviewService:
 
             done = await self._paced(chat_id, edit, wait=wait, event="review_outcome_failed")
             shown = shown and done is True
-        if shown and note is None and (link is not None or review.state in ("skip", "expired")):
+        if shown and note is None and (link is not None or unsent or review.state in ("skip", "expired")):
             await self.store.outcome_shown(article_id)
+
+    async def _why_unsent(self, article_id: int) -> str:
+        """ " · not posted" when none of the article's posts went out (/status says why); nothing when one
+        did but its chat has no public link."""
+        return "" if await self.store.posted(article_id) is not None else " · not posted (see /status)"
 
     async def _paced(
         self, chat_id: str, call: Callable[[], Awaitable[T]], *, wait: bool, event: str
@@ -276,7 +294,7 @@ class ReviewService:
                 break
             await asyncio.sleep(0.05)
         if posted is not None:
-            link = post_link(posted[0], self.channel_username(), posted[1])
+            link = post_link(posted[0], self.channel_username(posted[0]), posted[1])
             await self._show_outcome(sender, article_id, link=link, wait=False)
             return
         review = await self.store.get(article_id)

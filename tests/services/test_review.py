@@ -120,7 +120,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
             config,
             Audit(AuditRepo(db), clock=clock),
             on_decided=lambda: woken.append(1),
-            channel_username=lambda: "dailynews",
+            channel_username=lambda chat: "dailynews" if chat == str(CHANNEL) else None,
             clock=clock,
         )
         article_id = (await rows(db, "SELECT id FROM articles"))[0][0]
@@ -279,3 +279,33 @@ async def put_another(db: Database) -> None:
         policy=PostPolicy(review=True),
         channel_id=str(CHANNEL),
     )
+
+
+async def test_a_decided_post_that_fails_says_so_once(desk: Desk) -> None:
+    await desk.service.step(desk.sender)
+    desk.clock.now = T0 + timedelta(minutes=42)
+    assert await desk.press("post", ADA) == "Posting it now."
+    outbox = OutboxRepo(desk.db)
+    head = (await outbox.due_heads(desk.clock.now))[0]
+    assert await outbox.claim(head.id)
+    await outbox.finish(head.id, "failed", reason="chat not found", now=desk.clock.now)
+    await desk.service.step(desk.sender)
+    want = "✅ Posted by Ada at 10:42 · not posted (see /status)"
+    assert desk.sender.messages[EDITORS, 1][0].endswith(want)
+    edits = len(desk.sender.edits)
+    for _ in range(3):
+        await desk.service.step(desk.sender)
+    assert len(desk.sender.edits) == edits  # not edited again at every step
+
+
+async def test_a_topic_channels_post_is_linked_in_that_channel(desk: Desk) -> None:
+    await desk.db.execute_write("UPDATE outbox SET chat_id = '-1009990001111'")
+    await desk.service.step(desk.sender)
+    assert await desk.press("breaking", ADA) == "Posting it as breaking news."
+    outbox = OutboxRepo(desk.db)
+    head = (await outbox.due_heads(desk.clock.now))[0]
+    assert await outbox.claim(head.id)
+    await outbox.mark_sent(head.id, message_id=5, text="t", headline=head.headline, dek=head.dek, now=T0)
+    await desk.service.step(desk.sender)
+    link = '<a href="https://t.me/c/9990001111/5">🔴 Posted as breaking news by Ada at 10:00</a>'
+    assert desk.sender.messages[EDITORS, 1][0].endswith(link)
