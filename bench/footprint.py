@@ -106,6 +106,7 @@ async def run(*, feeds: int = 50, parse_idle: int = 60, bot_log: Path | None = N
         "feeds": feeds,
         "cycle": cycle,
         "cycle_peak_mib": round(sampler.peak_mib, 1),
+        "cycle_peak_processes": sampler.peak_processes,
         "after_cycle": after_cycle,
         "idle": idle,
         "restarted": restarted,

@@ -100,7 +100,7 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
 
     footprint = result["sections"]["footprint"]
     assert footprint["cycle"]["feeds"] == FEEDS
-    assert "parse worker" in {kind for kind, _ in footprint["after_cycle"]["processes"]}
+    assert footprint["cycle_peak_processes"] > len(footprint["idle"]["processes"])  # workers came and went
     idle = {kind for kind, _ in footprint["idle"]["processes"]}
     assert idle == {"bot", "resource tracker", "forkserver", "ingest"}  # no parse workers while idle
 
