@@ -1,10 +1,11 @@
 """Runs newsbot's ingest cycle over the farm in this process: one cold and one warm cycle, as in production.
 
-The service is built by `bot.edges.runtime.open_runtime` (the same fetcher, parse pool and repositories as
-`newsbot run`), with logging configured as in production (JSON lines at INFO, written to a file here). A
-ticker coroutine wakes every 10 ms and records how late it woke: the longest event-loop stall. Memory is
-sampled from outside by the caller (this process and its parse workers). The farm and the report are
-bench/farm.py's and bench/ingest.py's.
+The database is opened (and migrated) by `bot.edges.runtime.open_runtime`, and the cycles run on the
+IngestService `newsbot run`'s ingest process builds (`bot.edges.ingest_wiring.open_child_ingest`: the same
+fetcher, parse pool and repositories; the bot's own one has a single parse worker), with logging configured as
+in production (JSON lines at INFO, written to a file here). A ticker coroutine wakes every 10 ms and records
+how late it woke: the longest event-loop stall. Memory is sampled from outside by the caller (this process and
+its parse workers). The farm and the report are bench/farm.py's and bench/ingest.py's.
 
 Usage: python -m bench.side_newsbot URLS_FILE DB_PATH  → prints one JSON line.
 """
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.edges.ingest_wiring import open_child_ingest
 from bot.edges.runtime import open_runtime
 from bot.logs import configure_logging
 from bot.settings import load_settings
@@ -68,8 +70,8 @@ async def measure(urls: list[str], db_path: Path) -> dict[str, Any]:
     log_file = db_path.with_suffix(".log").open("w")
     configure_logging(settings.log_level, settings.log_format, stream=log_file)
     runtime = await open_runtime(settings)
+    ingest, close_ingest = await open_child_ingest(settings)
     try:
-        assert runtime.ingest is not None
         now = datetime.now(UTC)
         for url in urls:
             await runtime.feeds.add(url, now)
@@ -77,15 +79,16 @@ async def measure(urls: list[str], db_path: Path) -> dict[str, Any]:
             await asyncio.sleep(0.05)
             meter.reset()
             started = time.perf_counter()
-            cold = await runtime.ingest.run_cycle(only_due=False)
+            cold = await ingest.run_cycle(only_due=False)
             cold_s = time.perf_counter() - started
             cold_stall = meter.reset()
             started = time.perf_counter()
-            warm = await runtime.ingest.run_cycle(only_due=False)
+            warm = await ingest.run_cycle(only_due=False)
             warm_s = time.perf_counter() - started
             warm_stall = meter.reset()
         articles = await runtime.articles.count()
     finally:
+        await close_ingest()
         await runtime.close()
         log_file.close()
     return {
