@@ -5,8 +5,8 @@ background services and its ingest process), on a copy of the cached million-art
 (bench/chatdb.py), with the farm's feeds (bench/farm.py) as FEEDS, so its first ingest cycle reads them
 all cold while readers ask. The local Bot API stand-in runs here, in the benchmark's process, as Telegram
 runs elsewhere. A reply's latency is from the update injected into the stand-in to the bot's answer
-received by it; requests are paced at 25 a second (under Telegram's 30 messages a second, which PTB's
-AIORateLimiter enforces) and each comes from a different reader, as in a busy channel. The goal counts
+received by it; requests are paced at 25 a second (under Telegram's 30 messages a second, which the
+bot's send budget enforces) and each comes from a different reader, as in a busy channel. The goal counts
 only the replies measured while the ingest cycle ran; the same commands measured idle afterwards, and a
 bare PTB reply on loopback (a trivial handler in its own process, same stand-in) are printed for
 comparison.

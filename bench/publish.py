@@ -1,16 +1,17 @@
 """The publish benchmark (issue 4): latency from an article stored to its post accepted, and a paced burst.
 
 The bot side is the runtime's own publisher and outbox (bot/edges/runtime.py) sending through the PTB
-Application's Bot (with its AIORateLimiter), against the local Bot API enforcing Telegram's limits: 20
-posts a minute per channel, 30 messages a second in all. Articles are stored the way the ingest cycle
-stores them (`ArticleRepo.store`, which queues the post in the same transaction) and the publisher is woken
-as ingest wakes it. Two cases, each on a fresh server, database and bot:
+Application's Bot (with its send budget, bot/adapters/send_budget.py), against the local Bot API
+enforcing Telegram's limits: 20 posts a minute per channel, 30 messages a second in all. Articles are
+stored the way the ingest cycle stores them (`ArticleRepo.store`, which queues the post in the same
+transaction) and the publisher is woken as ingest wakes it.
+Two cases, each on a fresh server, database and bot:
 
 - steady: one article every 4 s (15 a minute, under the channel's limit), so latency is the pipeline's own;
 - burst: 60 articles stored at once, which pacing must spread over about two minutes without a 429.
 
 `--quick` divides Telegram's per-channel window by `scale` (by default QUICK_SCALE: 20 posts per 6 s) on the
-server, the publisher's pacer and PTB's rate limiter alike, and the report says so.
+server, the publisher's pacer and the send budget alike, and the report says so.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Bot
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
 from bench.report import Goal, latency_summary
+from bot.adapters.send_budget import BudgetLimiter
 from bot.adapters.telegram_sender import TelegramSender
+from bot.core.budget import BudgetLimits, SendBudget
 from bot.core.models import Article
 from bot.edges.app import build_application
 from bot.edges.runtime import Runtime, open_runtime
@@ -77,12 +80,13 @@ def _publisher(runtime: Runtime, window: float) -> Publisher:
 
 
 async def _bot(runtime: Runtime, window: float) -> tuple[Bot, Any]:
-    """(bot, closer): the Application's Bot, or (quick) an ExtBot with the scaled AIORateLimiter window."""
+    """(bot, closer): the Application's Bot, or (quick) an ExtBot with the send budget's channel window
+    scaled."""
     if window == 60.0:
         app = build_application(runtime)
         await app.initialize()
         return app.bot, app.shutdown
-    limiter = AIORateLimiter(group_time_period=window, max_retries=0)
+    limiter = BudgetLimiter(SendBudget(BudgetLimits(group=(20, window))))
     bot = ExtBot(
         runtime.settings.token or "",
         base_url=f"{runtime.settings.telegram_api_url}/bot",

@@ -95,5 +95,3 @@ def configure_logging(level: str = "INFO", fmt: str | None = None, stream: TextI
     # httpx/httpcore log every request URL, which contains the token: keep them quiet.
     for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # The publisher handles and logs 429s itself (post_flood_wait); PTB's limiter would add a traceback each.
-    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)

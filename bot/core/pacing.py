@@ -44,6 +44,18 @@ class RateWindow:
         """Allow nothing for `key` before `until` (after a 429's retry_after)."""
         self._blocked[key] = max(self._blocked.get(key, 0.0), until)
 
+    def forget_idle(self, now: float) -> int:
+        """Forget the keys with no event in the last `period` and no block left; returns how many."""
+        idle = [k for k, events in self._events.items() if not events or events[-1] <= now - self.period]
+        for key in idle:
+            del self._events[key]
+        for key in [k for k, until in self._blocked.items() if until <= now]:
+            del self._blocked[key]
+        return len(idle)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
 
 class Pacer:
     """A per-chat window and one global window; a send may go when both allow it."""

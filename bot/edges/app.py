@@ -9,9 +9,11 @@ from collections.abc import Set
 import structlog
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
 
+from bot.adapters.send_budget import BudgetLimiter, lane_scope
 from bot.adapters.telegram_request import AiohttpRequest
+from bot.core.budget import Lane
 from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
 from bot.core.errors import ConfigError
 from bot.edges.handlers import Handlers
@@ -43,12 +45,13 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
         AiohttpRequest(pool_size=1, connect_timeout=10, read_timeout=35, write_timeout=15),
     ]
     runtime.telegram_requests = list(requests)
+    runtime.send_budget = BudgetLimiter()  # one budget for every send of this token (send_budget.py)
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .rate_limiter(runtime.send_budget)
         # aiohttp, not PTB's default httpx: ~2 ms less per reply (bot/adapters/telegram_request.py)
         .request(requests[0])
         .get_updates_request(requests[1])
@@ -138,8 +141,17 @@ async def _connect(app: Application, settings: Settings, stop: asyncio.Event) ->
     return False
 
 
+# The send budget's lane of each background service's Bot API calls; handlers' replies are Lane.REPLY.
+SERVICE_LANES = {"fanout": Lane.BULK, "digests": Lane.BULK}
+
+
 async def _supervise(name: str, task: BackgroundTask, bot: Bot, stop: asyncio.Event) -> None:
     """Run a service loop; if it crashes, log it and start it again after a pause. It never stops the bot."""
+    with lane_scope(SERVICE_LANES.get(name, Lane.POST)):
+        await _run_supervised(name, task, bot, stop)
+
+
+async def _run_supervised(name: str, task: BackgroundTask, bot: Bot, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await task(bot, stop)

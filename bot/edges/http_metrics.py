@@ -76,6 +76,11 @@ class _Stored(Collector):
         throttled = CounterMetricFamily("newsbot_telegram_429", "HTTP 429 answers from the Bot API")
         throttled.add_metric([], sum(self.metrics.throttled()))
         yield throttled
+        yield GaugeMetricFamily(
+            "newsbot_sends_waiting",
+            "Bot API sends waiting for room in the send budget (Telegram's flood limits)",
+            self.metrics.sends_waiting(),
+        )
 
 
 class Metrics:
@@ -86,11 +91,13 @@ class Metrics:
         repo: MetricsRepo,
         throttled: Callable[[], list[int]] = list,
         *,
+        sends_waiting: Callable[[], int] = int,
         cache_seconds: float = 1.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repo = repo
         self.throttled = throttled
+        self.sends_waiting = sends_waiting
         self.cache_seconds = cache_seconds
         self.clock = clock
         self.counts = StoredCounts()
@@ -156,6 +163,7 @@ def build_metrics(runtime: Runtime) -> Metrics:
     metrics = Metrics(
         MetricsRepo(runtime.read_db or runtime.db, since=int(time.time())),
         lambda: [getattr(r, "throttled", 0) for r in runtime.telegram_requests],
+        sends_waiting=lambda: getattr(runtime.send_budget, "queued", 0),
     )
     if runtime.ingest_process is not None:
         runtime.ingest_process.on_cycle.append(metrics.cycle)

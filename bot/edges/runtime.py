@@ -76,6 +76,7 @@ class Runtime:
     tips: TipService | None = None  # reader tips and blocked readers (bot.edges.handlers_tips)
     ingest_process: IngestProcess | None = None  # the ingest child, when ingest runs in one
     telegram_requests: list[Any] = field(default_factory=list)  # PTB transports (their `last_answer`)
+    send_budget: Any = None  # the BudgetLimiter every Bot API call passes (bot/adapters/send_budget.py)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
     read_db: Database | None = None

@@ -133,6 +133,9 @@ class Fanout:
             self.pacer.record(dm.user_id, now)
             tried += 1
             outcome = await self._send(sender, dm)
+            # a reader's next DM is spaced from when this one went, which the send budget may have
+            # delayed (their window holds one event: this moves it)
+            self.pacer.per_chat.record(dm.user_id, self._mono())
             if outcome is _Outcome.AGAIN:
                 queue.insert(index, dm)  # the same message, once the flood wait is over
             elif outcome is _Outcome.GONE:
