@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     http_listen: str | None = Field(default=None, alias="HTTP_LISTEN")
     # where the outside world reaches that server (https behind a reverse proxy); needed for push
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
+    # how updates arrive: long polling, or Telegram calling PUBLIC_URL/telegram (needs HTTP_LISTEN too)
+    telegram_mode: Literal["polling", "webhook"] = Field(default="polling", alias="TELEGRAM_MODE")
+    # the webhook's X-Telegram-Bot-Api-Secret-Token; empty = generated once and kept in the database
+    webhook_secret: str | None = Field(default=None, alias="WEBHOOK_SECRET")
 
     # newsroom: review before posting, breaking news, digests, quiet hours, reader tips
     review: bool = Field(default=False, alias="REVIEW")  # on|off; admins switch it with /review
@@ -250,6 +254,15 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         parse_listen(value)
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.strip()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value.strip()
 
     @field_validator("public_url")

@@ -90,6 +90,9 @@ def test_dotenv_file(tmp_path: Path) -> None:
         ("PIN_HOURS", "-1"),
         ("TIPS_PER_HOUR", "-3"),
         ("BACKUP_KEEP", "0"),
+        ("TELEGRAM_MODE", "push"),
+        ("WEBHOOK_SECRET", "has spaces in it"),
+        ("WEBHOOK_SECRET", "x" * 257),
     ],
 )
 def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

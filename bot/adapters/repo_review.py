@@ -7,7 +7,6 @@ transaction. Each decision here is one short transaction that changes a pending 
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +14,7 @@ import aiosqlite
 
 from bot.adapters.db import Database
 from bot.adapters.repo_outbox import _ITEM_SQL, _item
+from bot.adapters.repo_state import stored_secret
 from bot.core.delivery import OutboxItem
 from bot.core.review import REVIEW_KEY, SECRET_KEY, Decided
 from bot.core.timeutil import from_epoch, to_epoch
@@ -48,15 +48,7 @@ class ReviewRepo:
     # -- switches ------------------------------------------------------------------------------------------
 
     async def secret(self) -> str:
-        row = await self.db.fetchone("SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,))
-        if row is not None:
-            return str(row[0])
-        await self.db.execute_write(
-            "INSERT OR IGNORE INTO bot_state (key, value) VALUES (?, ?)", (SECRET_KEY, secrets.token_hex(16))
-        )
-        row = await self.db.fetchone("SELECT value FROM bot_state WHERE key = ?", (SECRET_KEY,))
-        assert row is not None
-        return str(row[0])
+        return await stored_secret(self.db, SECRET_KEY)
 
     async def bot_wide(self) -> bool | None:
         """/review on|off as last said, None when never said (REVIEW applies)."""

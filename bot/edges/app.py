@@ -11,6 +11,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
 
+from bot.adapters.repo_state import stored_secret
 from bot.adapters.send_budget import BudgetLimiter, lane_scope
 from bot.adapters.telegram_request import AiohttpRequest
 from bot.core.budget import Lane
@@ -27,6 +28,7 @@ from bot.edges.http_health import build_health, health_routes
 from bot.edges.http_metrics import build_metrics, metrics_routes
 from bot.edges.http_pings import ping_routes
 from bot.edges.http_server import HttpServer
+from bot.edges.http_webhook import WEBHOOK_PATH, WebhookReceiver
 from bot.edges.http_websub import websub_routes
 from bot.edges.runtime import BackgroundTask, Runtime, open_runtime
 from bot.settings import Settings
@@ -190,11 +192,65 @@ def build_http_server(runtime: Runtime) -> HttpServer | None:
     return server
 
 
+# The update types the handlers take (both modes ask Telegram for these and no others).
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "chosen_inline_result", "my_chat_member"]
+WEBHOOK_SECRET_KEY = "webhook_secret"  # noqa: S105 - the bot_state key, not a secret
+
+
+def check_mode(settings: Settings) -> None:
+    """Webhook mode needs the server Telegram calls and the address it calls it at: one line if not."""
+    if settings.telegram_mode == "webhook" and not (settings.public_url and settings.http_listen):
+        missing = " and ".join(
+            name
+            for name, value in (("PUBLIC_URL", settings.public_url), ("HTTP_LISTEN", settings.http_listen))
+            if not value
+        )
+        raise ConfigError(
+            f"invalid setting TELEGRAM_MODE: webhook needs {missing} (Telegram calls PUBLIC_URL)"
+        )
+
+
+async def _start_updates(
+    app: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    webhook: WebhookReceiver | None,
+    secret: str | None,
+) -> None:
+    """Polling: PTB's updater (which deletes any webhook first). Webhook: setWebhook, then take what the
+    HTTP server's route queues."""
+    if webhook is None or secret is None:
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=10, drop_pending_updates=False, allowed_updates=ALLOWED_UPDATES
+        )
+        await app.start()
+        return
+    url = f"{settings.public_url}{WEBHOOK_PATH}"
+    try:
+        await app.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=40
+        )
+    except TelegramError as exc:
+        raise ConfigError(f"Telegram refused the webhook at {url}: {exc.message}") from None
+    await app.start()
+    webhook.attach(app)
+    log.info("webhook_set", url=url)
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
-    """Run the bot until `stop` is set: polling, background services, then a clean shutdown."""
+    """Run the bot until `stop` is set: updates by polling or webhook, background services, then a clean
+    shutdown."""
+    check_mode(settings)
     runtime = await open_runtime(settings)
     http = build_http_server(runtime)
     try:
+        webhook: WebhookReceiver | None = None
+        secret: str | None = None
+        if settings.telegram_mode == "webhook" and http is not None:
+            secret = settings.webhook_secret or await stored_secret(runtime.db, WEBHOOK_SECRET_KEY)
+            webhook = WebhookReceiver(secret)
+            http.add_routes(webhook.routes())
+            runtime.webhook = webhook
         if http is not None:
             await http.start()  # a busy port stops start-up here, before Telegram is called
         app = build_application(runtime)
@@ -202,12 +258,15 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             return
         try:
             me = app.bot
-            log.info("bot_started", username=me.username, api=settings.telegram_api_url)
+            log.info(
+                "bot_started",
+                username=me.username,
+                api=settings.telegram_api_url,
+                mode=settings.telegram_mode,
+            )
             await register_menus(app, runtime)
             await _learn_channel(app, runtime)
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
-            await app.start()
+            await _start_updates(app, settings, webhook, secret)
             tasks = [
                 asyncio.create_task(_supervise(name, task, app.bot, stop), name=name)
                 for name, task in runtime.background

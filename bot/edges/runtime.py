@@ -77,6 +77,7 @@ class Runtime:
     ingest_process: IngestProcess | None = None  # the ingest child, when ingest runs in one
     telegram_requests: list[Any] = field(default_factory=list)  # PTB transports (their `last_answer`)
     send_budget: Any = None  # the BudgetLimiter every Bot API call passes (bot/adapters/send_budget.py)
+    webhook: Any = None  # the webhook route in TELEGRAM_MODE=webhook (bot/edges/http_webhook.py)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
     read_db: Database | None = None

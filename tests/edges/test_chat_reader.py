@@ -17,9 +17,10 @@ READER_NAMES = {c.name for c in READER_COMMANDS}
 ADMIN_NAMES = {c.name for c in ADMIN_COMMANDS}
 
 
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[ChatBot]:
-    async with running_bot(tmp_path, COMMAND_BURST="100") as chat:
+@pytest.fixture(params=["polling", "webhook"])
+async def bot(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[ChatBot]:
+    """The reader tests run with updates by long polling and by webhook (TELEGRAM_MODE)."""
+    async with running_bot(tmp_path, mode=request.param, COMMAND_BURST="100") as chat:
         yield chat
 
 

@@ -8,6 +8,7 @@ injects a user's message and returns the bot's reply as Telegram would show it.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -93,10 +94,12 @@ async def running_bot(
     articles: int = 400,
     days: float = 20,
     private_limit: tuple[int, float] = (20, 1.0),
+    mode: str = "polling",
     **overrides: str,
 ) -> AsyncIterator[ChatBot]:
     """The bot on a fresh database. Private chats accept 20 messages a second here (Telegram: about one,
-    with bursts) so a test can ask quickly; tests of flood handling pass the real limit."""
+    with bursts) so a test can ask quickly; tests of flood handling pass the real limit. `mode="webhook"`
+    has the stand-in deliver updates to the bot's webhook on its own HTTP server instead."""
     db_path = tmp_path / "bot.db"
     made = fill_articles(db_path, articles, now=datetime.now(UTC), span=timedelta(days=days), seed=11)
     async with LocalBotAPI(TOKEN, private_limit=private_limit) as api:
@@ -107,6 +110,7 @@ async def running_bot(
             "CHANNEL_ID": str(CHANNEL),
             "ADMIN_IDS": str(ADMIN),
             "DATABASE_PATH": str(db_path),
+            **(webhook_env() if mode == "webhook" else {}),
             **overrides,
         }
         settings = load_settings(None, **env)
@@ -114,13 +118,28 @@ async def running_bot(
             yield ChatBot(api, db_path, made, settings)
 
 
+def webhook_env() -> dict[str, str]:
+    """Settings for webhook mode on a free loopback port (the stand-in calls plain HTTP on loopback)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return {
+        "TELEGRAM_MODE": "webhook",
+        "HTTP_LISTEN": f"127.0.0.1:{port}",
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+
+
 @asynccontextmanager
 async def serving(api: LocalBotAPI, settings: Settings) -> AsyncIterator[None]:
     """The real bot (`serve`) polling `api` until the block ends; raises what stopped it early."""
     stop = asyncio.Event()
+    api.retry_delay = 0.1  # a webhook call the bot refused while starting is sent again soon
     task = asyncio.create_task(serve(settings, stop))
     try:
-        await api.wait_until(lambda: bool(api.calls("getUpdates")) or task.done(), timeout=15)
+        await api.wait_until(
+            lambda: bool(api.calls("getUpdates")) or bool(api.calls("setWebhook")) or task.done(), timeout=15
+        )
         if task.done():
             task.result()  # raise what stopped the bot
         yield

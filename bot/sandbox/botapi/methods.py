@@ -23,6 +23,7 @@ from bot.sandbox.botapi.model import (
     member_json,
 )
 from bot.sandbox.botapi.state import float_param, int_param
+from bot.sandbox.botapi.webhook import WebhookMethods
 
 Method = Callable[[JSONDict], Awaitable[Any]]
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}\Z")
@@ -35,7 +36,8 @@ _METHODS = {
     "logOut": "ok_true",
     "close": "ok_true",
     "getUpdates": "get_updates",
-    "deleteWebhook": "ok_true",
+    "setWebhook": "set_webhook",
+    "deleteWebhook": "delete_webhook",
     "getWebhookInfo": "get_webhook_info",
     "setMyCommands": "set_my_commands",
     "deleteMyCommands": "delete_my_commands",
@@ -63,7 +65,7 @@ _METHODS = {
 _BY_LOWER = {name.lower(): name for name in _METHODS}
 
 
-class BotAPIMethods(ButtonMethods):
+class BotAPIMethods(WebhookMethods, ButtonMethods):
     """getMe, getUpdates, commands, chats and members, send/edit/delete: one coroutine per Bot API method."""
 
     def resolve_method(self, name: str) -> tuple[str, Method] | None:
@@ -86,14 +88,12 @@ class BotAPIMethods(ButtonMethods):
             "has_main_web_app": False,
         }
 
-    async def get_webhook_info(self, params: JSONDict) -> JSONDict:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.updates)}
-
     async def get_updates(self, params: JSONDict) -> list[JSONDict]:
         """Long polling: acknowledge below `offset`, answer pending updates or wait up to `timeout` seconds.
 
         A newer getUpdates terminates an older one still waiting, which answers 409 as Telegram does.
         """
+        self.refuse_polling_while_webhook()
         offset = int_param(params.get("offset"), 0)
         limit = min(max(int_param(params.get("limit"), 100), 1), 100)
         timeout = min(max(float_param(params.get("timeout"), 0.0), 0.0), 50.0)
@@ -107,6 +107,7 @@ class BotAPIMethods(ButtonMethods):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            self.refuse_polling_while_webhook()
             if generation != self.poll_generation:
                 raise ApiError(
                     409,

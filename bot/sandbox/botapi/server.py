@@ -102,6 +102,7 @@ class LocalBotAPI(BotAPIHarness):
             return
         self.closing = True
         self.notify()
+        await self.stop_webhook_delivery()
         runner, self._runner = self._runner, None
         await runner.cleanup()
         log.debug("local_botapi_stopped", port=self._port)
