@@ -240,6 +240,7 @@ class SandboxControls:
                 "edited": api.count_edited,
                 "errors": api.count_errors,
                 "status_429": api.count_429,
+                "updates_by": "webhook" if api.webhook is not None else "polling",
                 "last_error": None
                 if last is None
                 else {"method": last[0], "status": last[1], "description": last[2]},

@@ -220,6 +220,7 @@ async def test_sandbox_posts_to_the_channel_within_ten_seconds(sandbox: tuple[st
         assert isinstance(preview, dict)
         assert preview["image"].startswith(url)
         status = (await client.get("/api/status")).json()
+        assert status["telegram"]["updates_by"] == "polling"
         assert status["channel_posts"] >= 1
         assert status["bot"]["feeds"] == 3
         assert status["bot"]["articles"] >= 1
@@ -338,3 +339,36 @@ async def test_one_site_pushes_through_the_hub_and_one_pings_like_wordpress(
             )
         assert pushed, "no story of the pushing site arrived by push within 30 s"
         assert pinged, "no ping of the WordPress-like site was taken within 30 s"
+
+
+async def test_the_sandbox_runs_in_webhook_mode_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TELEGRAM_MODE=webhook make run: the stand-in delivers the visitor's messages to the bot's webhook."""
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(None, DATABASE_PATH=str(tmp_path / "sandbox.db"), TELEGRAM_MODE="webhook")
+    stop = asyncio.Event()
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        run_sandbox(settings, stop, SandboxOptions(port=0, feed_interval=2.0), on_ready=ready.set_result)
+    )
+    await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()
+    url = (await asyncio.wait_for(ready, timeout=1)).rstrip("/")
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+            sent = await client.post("/api/send", json={"identity": "reader", "text": "/help"})
+            assert sent.status_code == 200
+            replies: list[dict[str, object]] = []
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not replies:
+                state = (await client.get("/api/state")).json()
+                replies = [
+                    m for m in state["messages"] if m["where"] == "chat" and "/latest" in str(m["text"])
+                ]
+                await asyncio.sleep(0.2)
+            assert replies, "no reply by webhook within 10 s"
+            assert (await client.get("/api/status")).json()["telegram"]["updates_by"] == "webhook"
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=20)
