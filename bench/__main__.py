@@ -1,9 +1,9 @@
-"""`python -m bench [ingest|publish|chat|freshness|review|footprint] [options]`: runs the benchmarks.
+"""`python -m bench [ingest|publish|chat|freshness|review|footprint|webhook] [options]`: runs the benchmarks.
 
 Each section lives in its own module (bench/ingest.py, bench/publish.py, bench/chat.py,
-bench/freshness.py, bench/review.py, bench/footprint.py) and returns its numbers and goals; this module
-parses the command line, runs the sections in order, and writes `bench/results/latest.json` (or `--out`).
-A section that fails is reported as failed; the others still run.
+bench/freshness.py, bench/review.py, bench/footprint.py, bench/webhook.py) and returns its numbers and
+goals; this module parses the command line, runs the sections in order, and writes
+`bench/results/latest.json` (or `--out`). A section that fails is reported as failed; the others still run.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import chat, footprint, freshness, ingest, publish, review
+from bench import chat, footprint, freshness, ingest, publish, review, webhook
 from bench.report import machine, render
 from bot.logs import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("ingest", "publish", "chat", "freshness", "review", "footprint")
+SECTIONS = ("ingest", "publish", "chat", "freshness", "review", "footprint", "webhook")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -113,6 +113,15 @@ def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
         log = args.out.with_suffix(".footprint-bots.log")
         return asyncio.run(
             footprint.run(feeds=args.footprint_feeds, parse_idle=args.footprint_idle, bot_log=log)
+        )
+    if name == "webhook":
+        return asyncio.run(
+            webhook.run(
+                samples=args.samples,
+                articles=min(args.articles, webhook.ARTICLES),
+                cache_dir=args.cache_dir,
+                bot_log=args.out.with_suffix(".webhook-bots.log"),
+            )
         )
     if name == "freshness":
         return asyncio.run(

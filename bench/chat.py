@@ -132,10 +132,14 @@ async def bare_ptb(samples: int, transport: str = "httpx", log_path: Path | None
 
 @contextlib.asynccontextmanager
 async def bot_process(
-    argv: list[str], env: dict[str, str], api: LocalBotAPI, log_path: Path | None = None
+    argv: list[str],
+    env: dict[str, str],
+    api: LocalBotAPI,
+    log_path: Path | None = None,
+    ready: Callable[[], bool] | None = None,
 ) -> AsyncIterator[None]:
-    """A bot in a child process, as deployed, polling `api`; yields once it polls, stops it with SIGTERM.
-    Its output is appended to `log_path` (a temporary file without one).
+    """A bot in a child process, as deployed, polling `api`; yields once it polls (or `ready()`), stops it
+    with SIGTERM. Its output is appended to `log_path` (a temporary file without one).
 
     Telegram is not in the bot's process in production, so the bot gets its own here: the stand-in
     (this process) and the bot do not share one event loop and one core."""
@@ -144,9 +148,8 @@ async def bot_process(
             *argv, env={**os.environ, **env}, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL
         )
         try:
-            await api.wait_until(
-                lambda: bool(api.calls("getUpdates")) or process.returncode is not None, timeout=60
-            )
+            up = ready or (lambda: bool(api.calls("getUpdates")))
+            await api.wait_until(lambda: up() or process.returncode is not None, timeout=60)
             if process.returncode is not None:
                 log.seek(0)
                 tail = log.read().decode(errors="replace").strip().splitlines()[-5:]

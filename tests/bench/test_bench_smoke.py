@@ -43,7 +43,15 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert set(result["sections"]) == {"ingest", "publish", "chat", "freshness", "review", "footprint"}
+    assert set(result["sections"]) == {
+        "ingest",
+        "publish",
+        "chat",
+        "freshness",
+        "review",
+        "footprint",
+        "webhook",
+    }
     assert result["machine"]["cpus"] >= 1
     assert out.with_suffix(".log").stat().st_size > 0  # the bot logged, to the file and not the report
     assert b"bot_started" in out.with_suffix(".chat-bots.log").read_bytes()  # the chat bench's bot process
@@ -72,6 +80,10 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     assert ingest["reader"]["median"]["entries"] == entries  # `make` installs the bench extras
     assert ingest["ratios"]["cold_throughput"] > 0
     assert ingest["ratios"]["warm_speed"] > 0
+
+    hooked = result["sections"]["webhook"]
+    assert hooked["polling"]["n"] == hooked["webhook"]["n"] == 2 * 5  # two rounds of five replies each
+    assert hooked["webhook_over_polling_p50"] > 0
 
     publish = result["sections"]["publish"]
     assert publish["quick"]
