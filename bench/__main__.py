@@ -1,10 +1,9 @@
-"""`python -m bench [ingest|publish|chat|freshness|review|footprint|webhook] [options]`: runs the benchmarks.
+"""`python -m bench [SECTION] [options]`: runs the benchmarks (all sections, or the one named).
 
 Each section lives in its own module (bench/ingest.py, bench/publish.py, bench/chat.py,
-bench/freshness.py, bench/review.py, bench/footprint.py, bench/webhook.py) and returns its numbers and
-goals; this module parses the command line, runs the sections in order, and writes
-`bench/results/latest.json` (or `--out`). A section that fails is reported as failed; the others still run.
-"""
+bench/freshness.py, bench/review.py, bench/footprint.py, bench/webhook.py, bench/burst.py) and returns
+its numbers and goals; this module parses the command line, runs the sections in order, and writes
+`bench/results/latest.json` (or `--out`). A section that fails is reported as failed; the others still run."""
 
 from __future__ import annotations
 
@@ -17,12 +16,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import chat, footprint, freshness, ingest, publish, review, webhook
+from bench import burst, chat, footprint, freshness, ingest, publish, review, webhook
 from bench.report import machine, render
 from bot.logs import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("ingest", "publish", "chat", "freshness", "review", "footprint", "webhook")
+SECTIONS = ("ingest", "publish", "chat", "freshness", "review", "footprint", "webhook", "burst")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -67,6 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=200,
         help="review: Post presses timed (default 200, round 10 topic channels, 0.31 s apart)",
     )
+    parser.add_argument("--burst-stories", type=int, default=60, help="burst: stories stored at once (60)")
+    parser.add_argument(
+        "--burst-subscribers", type=int, default=1000, help="burst: subscribers of the stories' topic (1000)"
+    )
+    parser.add_argument("--burst-readers", type=int, default=200, help="burst: readers chatting (200)")
     parser.add_argument("--footprint-feeds", type=int, default=50, help="footprint: feeds (default 50)")
     parser.add_argument(
         "--footprint-idle",
@@ -79,7 +83,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     names = ("feeds", "posts", "steady", "articles", "samples", "chat_feeds", "review_presses")
-    for name in (*names, "footprint_feeds", "footprint_idle"):
+    for name in (
+        *names,
+        "footprint_feeds",
+        "footprint_idle",
+        "burst_stories",
+        "burst_subscribers",
+        "burst_readers",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.rounds is not None and args.rounds < 1:
@@ -113,6 +124,15 @@ def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
         log = args.out.with_suffix(".footprint-bots.log")
         return asyncio.run(
             footprint.run(feeds=args.footprint_feeds, parse_idle=args.footprint_idle, bot_log=log)
+        )
+    if name == "burst":
+        return asyncio.run(
+            burst.run(
+                stories=args.burst_stories,
+                subscribers=args.burst_subscribers,
+                readers=args.burst_readers,
+                bot_log=args.out.with_suffix(".burst-bots.log"),
+            )
         )
     if name == "webhook":
         return asyncio.run(

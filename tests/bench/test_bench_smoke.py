@@ -39,8 +39,9 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
         "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
         "--fresh-seconds", "12", "--fresh-poll", "10", "--fresh-sites", "busy=1,quiet=2,ping=1,push=1",
         "--review-presses", "2", "--footprint-feeds", str(FEEDS), "--footprint-idle", "1",
+        "--burst-stories", "6", "--burst-subscribers", "10", "--burst-readers", "10",
     ]  # fmt: skip
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=360, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert set(result["sections"]) == {
@@ -51,6 +52,7 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
         "review",
         "footprint",
         "webhook",
+        "burst",
     }
     assert result["machine"]["cpus"] >= 1
     assert out.with_suffix(".log").stat().st_size > 0  # the bot logged, to the file and not the report
@@ -80,6 +82,11 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     assert ingest["reader"]["median"]["entries"] == entries  # `make` installs the bench extras
     assert ingest["ratios"]["cold_throughput"] > 0
     assert ingest["ratios"]["warm_speed"] > 0
+
+    burst = result["sections"]["burst"]
+    assert burst["stories"] == burst["posted"] == 6
+    assert burst["status_429"] == 0
+    assert burst["replies"]["n"] >= 1
 
     hooked = result["sections"]["webhook"]
     assert hooked["polling"]["n"] == hooked["webhook"]["n"] == 2 * 5  # two rounds of five replies each
