@@ -26,7 +26,7 @@ from itertools import cycle
 from pathlib import Path
 from typing import Any
 
-from bench.chat import asker, bot_process
+from bench.chat import asker, bot_process, quiet_bot_env
 from bench.report import Goal, latency_summary
 from bot.adapters.db import Database
 from bot.adapters.repo_articles import ArticleRepo
@@ -101,15 +101,7 @@ async def run(
             api.add_chat(CHANNEL, username="burstnews", title="Burst News")
             for k in range(subscribers):
                 api.add_user(SUBSCRIBER_BASE + k)
-            env = {
-                "BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_URL": api.api_url,
-                "CHANNEL_ID": str(CHANNEL),
-                "DATABASE_PATH": str(db_path),
-                "FEEDS": "",
-                "BACKFILL_MAX_POSTS": "0",
-                "LOG_FORMAT": "json",
-            }
+            env = quiet_bot_env(TOKEN, api, CHANNEL, db_path)
             ask = asker(api)
             asked: list[tuple[str, float]] = []
             async with bot_process([sys.executable, "-m", "bot", "run"], env, api, bot_log):

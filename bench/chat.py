@@ -165,6 +165,20 @@ async def bot_process(
                     await process.wait()
 
 
+def quiet_bot_env(token: str, api: LocalBotAPI, channel: int, db_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `newsbot run` child on `api` that reads no feeds and posts no backfill."""
+    return {
+        "BOT_TOKEN": token,
+        "TELEGRAM_API_URL": api.api_url,
+        "CHANNEL_ID": str(channel),
+        "DATABASE_PATH": str(db_path),
+        "FEEDS": "",
+        "BACKFILL_MAX_POSTS": "0",
+        "LOG_FORMAT": "json",
+        **extra,
+    }
+
+
 def _texts(n: int) -> list[str]:
     """`n` requests of each command, interleaved; searches rotate through SEARCHES."""
     words = cycle(SEARCHES)

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.chat import SPACING, WARMUP, asker, bot_process, paced
+from bench.chat import SPACING, WARMUP, asker, bot_process, paced, quiet_bot_env
 from bench.chatdb import cached_database, working_copy
 from bench.report import Goal, latency_summary
 from bot.sandbox.botapi import LocalBotAPI
@@ -40,16 +40,7 @@ async def _round(
     async with LocalBotAPI(TOKEN, private_limit=(20, 1.0)) as api:
         api.retry_delay = 0.05  # an update refused while the bot starts is sent again soon (warm-up)
         api.add_chat(CHANNEL, username="benchwebhook", title="Bench Webhook")
-        env = {
-            "BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": api.api_url,
-            "CHANNEL_ID": str(CHANNEL),
-            "DATABASE_PATH": str(db_path),
-            "FEEDS": "",
-            "BACKFILL_MAX_POSTS": "0",
-            "COMMAND_BURST": "1000",
-            "LOG_FORMAT": "json",
-        }
+        env = quiet_bot_env(TOKEN, api, CHANNEL, db_path, COMMAND_BURST="1000")
         if mode == "webhook":
             port = _free_port()
             env |= {
