@@ -19,6 +19,7 @@ from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
 from bot.core.errors import ConfigError
 from bot.edges.handlers import Handlers
 from bot.edges.handlers_admin import register_admin_handlers
+from bot.edges.handlers_inline import register_inline_handlers
 from bot.edges.handlers_newsroom import register_newsroom_handlers
 from bot.edges.handlers_opml import register_opml_handlers
 from bot.edges.handlers_reader import register_reader_handlers
@@ -68,6 +69,7 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     register_newsroom_handlers(app, runtime)
     register_tip_handlers(app, runtime)
     register_opml_handlers(app, runtime)
+    register_inline_handlers(app, runtime)
     app.add_handler(CallbackQueryHandler(_stale_button, block=False))  # any button no handler claimed
     app.add_error_handler(_on_error)
     return app

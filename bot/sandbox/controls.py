@@ -67,6 +67,22 @@ class SandboxControls:
         self.stopping = asyncio.Event()
         self._db: aiosqlite.Connection | None = None
 
+    async def inline(self, text: str, offset: str = "") -> JSONDict:
+        """The reader types `@bot text` in some chat: the bot's answer, as the client would list it."""
+        reader = self.identities["reader"]
+        query_id = self.api.inject_inline_query(text, user_id=reader.user_id, offset=offset)
+        record = await self.api.wait_for_inline_answer(query_id, timeout=10)
+        results = [
+            {
+                k: r.get(k)
+                for k in ("id", "title", "description", "thumbnail_url", "url")
+                if r.get(k) is not None
+            }
+            | {"html": r["input_message_content"]["message_text"]}
+            for r in record.results
+        ]
+        return {"query_id": query_id, "results": results, "next_offset": record.answer.get("next_offset", "")}
+
     # -- what the page sees ----------------------------------------------------------------------------------
 
     def describe(self, event: JSONDict) -> JSONDict | None:

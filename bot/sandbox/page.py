@@ -45,6 +45,7 @@ def add_page_routes(app: web.Application, controls: SandboxControls) -> None:
     app.router.add_post("/api/send", _send)
     app.router.add_post("/api/fault", _fault)
     app.router.add_post("/api/press", _press)
+    app.router.add_post("/api/inline", _inline)
 
 
 def _file(name: str) -> web.Response:
@@ -142,6 +143,21 @@ async def _send(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise _bad(str(exc)) from None
     return web.json_response({"ok": True, "update_id": update_id})
+
+
+async def _inline(request: web.Request) -> web.Response:
+    """The reader's inline query {"text": …, "offset": ""}: the bot's results as a client lists them."""
+    body = await _json_body(request)
+    text, offset = body.get("text", ""), body.get("offset", "")
+    if not isinstance(text, str) or not isinstance(offset, str):
+        raise _bad("text and offset must be strings")
+    if len(text) > 256:
+        raise _bad("an inline query is at most 256 characters")
+    try:
+        answer = await request.app[CONTROLS_KEY].inline(text, offset[:64])
+    except TimeoutError:
+        raise _bad("the bot did not answer the inline query") from None
+    return web.json_response(answer)
 
 
 def _identity(body: dict[str, Any], controls: SandboxControls) -> str:

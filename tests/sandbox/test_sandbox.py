@@ -372,3 +372,19 @@ async def test_the_sandbox_runs_in_webhook_mode_too(tmp_path: Path, monkeypatch:
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=20)
+
+
+async def test_inline_mode_lists_archive_stories(sandbox: tuple[str, float]) -> None:
+    url, started = sandbox
+    async with httpx.AsyncClient(base_url=url, timeout=15) as client:
+        results: list[dict[str, object]] = []
+        while time.monotonic() - started < 15 and not results:
+            answer = (await client.post("/api/inline", json={"text": ""})).json()
+            results = answer["results"]
+            await asyncio.sleep(0.3)
+        assert results, "no stories listed for an empty inline query"
+        assert all(r["title"] and str(r["url"]).startswith("http") for r in results)
+        bad = await client.post("/api/inline", json={"text": "x" * 257})
+        assert bad.status_code == 400
+        emoji = (await client.post("/api/inline", json={"text": "🙂🙂"})).json()
+        assert emoji["results"] == []

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from bot.sandbox.botapi.files import FileHarness
+from bot.sandbox.botapi.methods_inline import InlineRecord
 from bot.sandbox.botapi.model import ApiError, Fault, JSONDict, SentMessage
 
 T = TypeVar("T")
@@ -116,6 +117,12 @@ class BotAPIHarness(FileHarness):
     async def wait_for_callback_answer(self, query_id: str, timeout: float = 5.0) -> JSONDict:  # noqa: ASYNC109
         """The bot's answer to the query, awaiting it; TimeoutError after `timeout` s."""
         return await self._wait_value(lambda: self.callback_answer(query_id), timeout)
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> InlineRecord:  # noqa: ASYNC109
+        """The bot's answer to the inline query, awaiting it; TimeoutError after `timeout` s."""
+        record = self.inline_answer(query_id)
+        await self.wait_until(lambda: record.answered, timeout=timeout)
+        return record
 
     # -- inspection ----------------------------------------------------------------------------------------
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import itertools
 import time
+from typing import Any
 
 from bot.core.telegram_html import utf16_len
 from bot.sandbox.botapi.methods import BotAPIMethods
 from bot.sandbox.botapi.methods_buttons import CallbackRecord
+from bot.sandbox.botapi.methods_inline import InlineRecord
 from bot.sandbox.botapi.model import BotStatus, Chat, JSONDict, photo_sizes
 
 __all__ = ["InjectionHarness"]
 
 _BOT_COMMAND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _callback_ids = itertools.count(1)
+_inline_ids = itertools.count(7_000_000_000_001)
 
 
 class InjectionHarness(BotAPIMethods):
@@ -259,6 +262,51 @@ class InjectionHarness(BotAPIMethods):
         message = self.bot_message(self.chat(chat_id), message_id)
         rows = (message.reply_markup or {}).get("inline_keyboard", []) if message else []
         return [str(b.get("text")) for row in rows for b in row]
+
+    # -- inline mode -----------------------------------------------------------------------------------------
+
+    def inject_inline_query(
+        self, query: str, *, user_id: int = 1001, offset: str = "", language_code: str | None = None
+    ) -> str:
+        """A user types `@bot query` in any chat; returns the inline query id."""
+        user = dict(
+            self.users.get(user_id) or self.remember_user(user_id, username=None, first_name="Reader")
+        )
+        if language_code is not None:
+            user["language_code"] = language_code
+        query_id = str(next(_inline_ids))
+        self.inline_queries[query_id] = InlineRecord(query_id, user_id, query, offset, time.monotonic())
+        self.inject_update(
+            {
+                "inline_query": {
+                    "id": query_id,
+                    "from": user,
+                    "query": query,
+                    "offset": offset,
+                    "chat_type": "sender",
+                }
+            }
+        )
+        return query_id
+
+    def choose_inline_result(self, query_id: str, result_id: str, *, chat_id: int | str) -> JSONDict:
+        """The user picks a result: its message goes to `chat_id` as the user's, via this bot."""
+        record = self.inline_answer(query_id)
+        result = next((r for r in record.results if str(r.get("id")) == result_id), None)
+        if result is None:
+            raise ValueError(f"no result {result_id!r} in the answer to inline query {query_id}")
+        content: dict[str, Any] = result["input_message_content"]
+        message: JSONDict = {
+            "chat_id": chat_id,
+            "from_user_id": record.user_id,
+            "via_bot": self.bot_user["username"],
+            "text": str(content["message_text"]),
+            "parse_mode": content.get("parse_mode"),
+        }
+        self.chosen.append(message)
+        self.publish({"event": "inline_chosen", **message})
+        self.notify()
+        return message
 
 
 def _command_length(text: str) -> int:

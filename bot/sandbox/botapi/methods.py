@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from bot.core.telegram_html import ParsedText
 from bot.sandbox.botapi.methods_buttons import ButtonMethods, check_markup
+from bot.sandbox.botapi.methods_inline import InlineMethods
 from bot.sandbox.botapi.model import (
     ApiError,
     Chat,
@@ -55,6 +56,7 @@ _METHODS = {
     "editMessageReplyMarkup": "edit_message_reply_markup",
     "deleteMessage": "delete_message",
     "answerCallbackQuery": "answer_callback_query",
+    "answerInlineQuery": "answer_inline_query",
     "pinChatMessage": "pin_chat_message",
     "unpinChatMessage": "unpin_chat_message",
     "unpinAllChatMessages": "unpin_all_chat_messages",
@@ -65,7 +67,7 @@ _METHODS = {
 _BY_LOWER = {name.lower(): name for name in _METHODS}
 
 
-class BotAPIMethods(WebhookMethods, ButtonMethods):
+class BotAPIMethods(InlineMethods, WebhookMethods, ButtonMethods):
     """getMe, getUpdates, commands, chats and members, send/edit/delete: one coroutine per Bot API method."""
 
     def resolve_method(self, name: str) -> tuple[str, Method] | None:
@@ -83,7 +85,7 @@ class BotAPIMethods(WebhookMethods, ButtonMethods):
             **self.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }

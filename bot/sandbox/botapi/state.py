@@ -81,6 +81,10 @@ class BotAPIState:
         self.subscribers: list[asyncio.Queue[JSONDict]] = []
         self.callbacks: dict[str, Any] = {}
         """Callback queries delivered, by id (methods_buttons.CallbackRecord)."""
+        self.inline_queries: dict[str, Any] = {}
+        """Inline queries delivered, by id (methods_inline.InlineRecord)."""
+        self.chosen: list[JSONDict] = []
+        """Inline results users chose, as the messages they sent via the bot."""
         self.pins: dict[int, list[int]] = {}
         """Pinned message ids per chat, oldest pin first."""
 

@@ -336,6 +336,40 @@ async function send(text) {
   }
 }
 
+// Inline mode: what a reader's client lists for "@bot words" (text nodes only: titles are feed text)
+async function inlineQuery(text) {
+  const list = $("inline-results");
+  list.replaceChildren();
+  try {
+    const answer = await post("/api/inline", { text });
+    if (!answer.results.length) {
+      const empty = document.createElement("li");
+      empty.textContent = "No results";
+      list.append(empty);
+    }
+    for (const result of answer.results) {
+      const item = document.createElement("li");
+      const title = document.createElement("a");
+      title.textContent = result.title;
+      title.href = result.url;
+      title.target = "_blank";
+      title.rel = "noopener noreferrer";
+      item.append(title);
+      if (result.description) {
+        const description = document.createElement("p");
+        description.textContent = result.description;
+        item.append(description);
+      }
+      list.append(item);
+    }
+  } catch (error) {
+    const failed = document.createElement("li");
+    failed.textContent = error.message;
+    list.append(failed);
+  }
+  list.hidden = false;
+}
+
 function setIdentity(identity) {
   state.identity = identity;
   for (const [key, list] of Object.entries(CHAT_LISTS)) {
@@ -451,6 +485,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!text) return;
     $("chat-input").value = "";
     send(text);
+  });
+  $("inline-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    inlineQuery($("inline-input").value.trim());
   });
   for (const button of document.querySelectorAll("[data-command]")) {
     button.addEventListener("click", () => send(button.dataset.command));
