@@ -1,4 +1,5 @@
-"""The chat benchmark (issue 5): /latest, /topic and /search reply latency on a million articles under ingest.
+"""The chat benchmark (issues 5, 13): /latest, /topic, /search and inline-query latency on a million articles
+under ingest.
 
 The bot is `newsbot run` in a child process, as deployed (the real PTB Application, handlers, rate gate,
 background services and its ingest process), on a copy of the cached million-article database
@@ -9,7 +10,8 @@ received by it; requests are paced at 25 a second (under Telegram's 30 messages 
 bot's send budget enforces) and each comes from a different reader, as in a busy channel. The goal counts
 only the replies measured while the ingest cycle ran; the same commands measured idle afterwards, and a
 bare PTB reply on loopback (a trivial handler in its own process, same stand-in) are printed for
-comparison.
+comparison. Inline queries (`@bot words`, issue 13) take turns with the commands; theirs is from the
+inline query injected to the bot's answerInlineQuery received.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ ADMIN = 4242
 SPACING = 0.04  # seconds between requests: 25 a second
 WARMUP = 5  # first round trips of each phase (connections being opened) are not counted
 P50_GOAL_MS, P99_GOAL_MS = 10.0, 100.0
-COMMANDS = ("/latest", f"/topic {TOPIC}", "/search")
+INLINE = "@inline"  # an inline query (issue 13): `@bot words` typed in any chat
+INLINE_P99_GOAL_MS = 50.0
+COMMANDS = ("/latest", f"/topic {TOPIC}", "/search", INLINE)
 
 
 class IngestWatch:
@@ -96,6 +100,10 @@ Ask = Callable[[str, int], Awaitable[tuple[float, str]]]
 def asker(api: LocalBotAPI) -> Ask:
     async def ask(text: str, user_id: int) -> tuple[float, str]:
         started = time.perf_counter()
+        if text.startswith(INLINE):  # update injected -> answerInlineQuery received
+            query = api.inject_inline_query(text.removeprefix(INLINE).strip(), user_id=user_id)
+            answer = await api.wait_for_inline_answer(query, timeout=30)
+            return (time.perf_counter() - started) * 1000, f"{len(answer.results)} inline results"
         api.inject_message(text, user_id=user_id)
         reply = await api.wait_for_reply(user_id, timeout=30)
         return (time.perf_counter() - started) * 1000, reply.text
@@ -182,7 +190,7 @@ def quiet_bot_env(token: str, api: LocalBotAPI, channel: int, db_path: Path, **e
 def _texts(n: int) -> list[str]:
     """`n` requests of each command, interleaved; searches rotate through SEARCHES."""
     words = cycle(SEARCHES)
-    return [c if c != "/search" else f"/search {next(words)}" for _ in range(n) for c in COMMANDS]
+    return [c if c not in ("/search", INLINE) else f"{c} {next(words)}" for _ in range(n) for c in COMMANDS]
 
 
 def _by_command(replies: list[tuple[str, float, str]]) -> dict[str, Any]:
@@ -217,7 +225,18 @@ async def run(
             s["n"] > 0 and s["p50_ms"] < P50_GOAL_MS and s["p99_ms"] < P99_GOAL_MS,
         )
         for name, s in busy.items()
+        if name != INLINE
     ]
+    inline = busy[INLINE]
+    goals.append(
+        Goal(
+            f"inline queries while ingesting: p50 under {P50_GOAL_MS:g} ms and p99 under "
+            f"{INLINE_P99_GOAL_MS:g} ms",
+            f"< {P50_GOAL_MS:g} / < {INLINE_P99_GOAL_MS:g} ms",
+            f"{inline['p50_ms']:.1f} / {inline['p99_ms']:.1f} ms (n={inline['n']})",
+            inline["n"] > 0 and inline["p50_ms"] < P50_GOAL_MS and inline["p99_ms"] < INLINE_P99_GOAL_MS,
+        )
+    )
     scans = [f"{p['command']}: {s}" for p in plans for s in p["full_scans"]]
     goals.append(
         Goal("query plans use indexes (no full scan)", "no full scan", "; ".join(scans) or "none", not scans)

@@ -110,7 +110,7 @@ def test_bench_runs_every_section_at_toy_size(tmp_path: Path) -> None:
     assert chat["ingest_cycle"]["new"] == entries
     assert chat["errors"] == 0
     for phase in ("while_ingesting", "idle"):
-        assert set(chat[phase]) == {"/latest", "/topic", "/search"}
+        assert set(chat[phase]) == {"/latest", "/topic", "/search", "@inline"}
     assert all(s["n"] == 5 and s["p50_ms"] > 0 for s in chat["idle"].values())
     assert {t: b["n"] for t, b in chat["bare_ptb"].items()} == {"httpx": 5, "aiohttp": 5}
     commands = {p["command"].split()[0] for p in chat["query_plans"]}
