@@ -32,6 +32,7 @@ from bot.edges.http_server import HttpServer
 from bot.edges.http_webhook import WEBHOOK_PATH, WebhookReceiver
 from bot.edges.http_websub import websub_routes
 from bot.edges.runtime import BackgroundTask, Runtime, open_runtime
+from bot.logs import register_secret
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -250,6 +251,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         secret: str | None = None
         if settings.telegram_mode == "webhook" and http is not None:
             secret = settings.webhook_secret or await stored_secret(runtime.db, WEBHOOK_SECRET_KEY)
+            register_secret(secret)  # never in a log line, like the token
             webhook = WebhookReceiver(secret)
             http.add_routes(webhook.routes())
             runtime.webhook = webhook
