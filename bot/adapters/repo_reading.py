@@ -141,6 +141,10 @@ class ReadingRepo:
         rows = await self.db.fetchall(LATEST_SQL, {"n": max(n, 0)})
         return [_row_to_article(r) for r in rows]
 
+    async def by_id(self, article_id: int) -> StoredArticle | None:
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM articles AS a WHERE a.id = ?", (article_id,))
+        return None if row is None else _row_to_article(row)
+
     async def by_topic(self, topic_id: int, n: int) -> list[StoredArticle]:
         rows = await self.db.fetchall(BY_TOPIC_SQL, {"topic_id": topic_id, "n": max(n, 0)})
         return [_row_to_article(r) for r in rows]

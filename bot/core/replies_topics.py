@@ -67,16 +67,21 @@ def topic_reply(
     *,
     note: str | None = None,
     rules: str | None = None,
+    link: str | None = None,
 ) -> str:
-    """A topic's newest articles; `rules` (HTML, for admins) goes under the title."""
+    """A topic's newest articles; `rules` (HTML, for admins) goes under the title, then the topic's deep
+    `link` (following it subscribes)."""
     title = f"🏷 <b>{esc(topic.name)}</b>"
     if topic.description:
         title += f" — {esc(shorten(topic.description, 120))}"
     if rules:
         title += f"\n{rules}"
+    if link:
+        title += f"\n{topic_link_line(link)}"
     if not articles:
         empty = f"No articles in <b>{esc(topic.name)}</b> yet."
-        return f"{empty}\n{rules}" if rules else empty
+        extra = [line for line in (rules, topic_link_line(link) if link else None) if line]
+        return "\n".join([empty, *extra])
     return article_list(title, articles, now, note=note, empty="")
 
 
@@ -116,3 +121,25 @@ def unsubscribed(topic: Topic, *, removed: bool) -> str:
 def slow_down(retry_in: float) -> str:
     seconds = max(1, round(retry_in))
     return f"🐢 Slow down a little: I'll answer again in about {seconds} s."
+
+
+def follow_prompt(topic: Topic) -> str:
+    """A deep link's question before following: one press on the button answers it."""
+    about = f" — {esc(shorten(topic.description, 120))}" if topic.description else ""
+    return (
+        f"🏷 Follow <b>{esc(topic.name)}</b>{about}?\n"
+        "You'll get a private message for each new article in it; /unsubscribe stops them."
+    )
+
+
+def follow_button(topic: Topic) -> str:
+    return f"✅ Follow {shorten(topic.name, 40)}"
+
+
+UNKNOWN_LINK = "I don't know that link. Send /help to see what I can do, or /topics for the topics to follow."
+ARTICLE_GONE = "That article is no longer in the archive. Send /latest for the newest ones."
+
+
+def topic_link_line(link: str) -> str:
+    """The topic's deep link under /topic: readers share it, and it subscribes whoever opens it."""
+    return f'🔗 Follow it from any chat: <a href="{esc(link)}">{esc(link)}</a>'

@@ -19,6 +19,7 @@ from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
 from bot.core.errors import ConfigError
 from bot.edges.handlers import Handlers
 from bot.edges.handlers_admin import register_admin_handlers
+from bot.edges.handlers_deeplinks import register_deeplink_handlers
 from bot.edges.handlers_inline import register_inline_handlers
 from bot.edges.handlers_newsroom import register_newsroom_handlers
 from bot.edges.handlers_opml import register_opml_handlers
@@ -63,6 +64,7 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     )
     handlers = Handlers(runtime)
     app.add_handler(CommandHandler("start", handlers.start))
+    register_deeplink_handlers(app, handlers.links)
     app.add_handler(CommandHandler("help", handlers.help))
     register_reader_handlers(app, runtime)
     register_admin_handlers(app, runtime)

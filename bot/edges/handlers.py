@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.core.commands import help_text
 from bot.edges.command_guard import is_admin
+from bot.edges.handlers_deeplinks import DeepLinks
 
 if TYPE_CHECKING:
     from bot.edges.runtime import Runtime
@@ -25,9 +26,13 @@ class Handlers:
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        self.links = DeepLinks(runtime)
 
     async def start(self, update: Update, context: Ctx) -> None:
         if update.effective_message is None:
+            return
+        if context.args:  # a deep link: t.me/<bot>?start=<payload>
+            await self.links.start(update, context.args[0])
             return
         invite = self.rt.channel_link()
         follow = (

@@ -16,6 +16,7 @@ from telegram.ext import Application, CommandHandler
 from bot.adapters.repo_reading import ReadingRepo
 from bot.adapters.repo_topics import StoredTopic, TopicRepo
 from bot.core.chat_args import ArgumentError, clean_text, parse_count, parse_topic_name, split_name_and_count
+from bot.core.deeplinks import deep_link, topic_payload
 from bot.core.replies import latest_reply, search_reply, search_usage
 from bot.core.replies_admin import topic_rules
 from bot.core.replies_topics import (
@@ -79,7 +80,9 @@ class ReaderHandlers:
                 articles=await self.topic_reads.article_count(stored.id),
                 subscribers=await self.topic_reads.subscriber_count(stored.id),
             )
-        await reply_html(update, topic_reply(stored.topic, articles, utcnow(), note=count.note, rules=rules))
+        link = deep_link(context.bot.username, topic_payload(stored.name))
+        reply = topic_reply(stored.topic, articles, utcnow(), note=count.note, rules=rules, link=link)
+        await reply_html(update, reply)
 
     async def search(self, update: Update, context: Ctx) -> None:
         text = clean_text(" ".join(context.args or []))

@@ -478,6 +478,17 @@ function connect() {
   source.onmessage = (message) => apply(JSON.parse(message.data));
 }
 
+// A deep link to this bot (t.me/<bot>?start=<payload>) opens the bot's chat and sends /start <payload>,
+// as a Telegram client does; in the sandbox it is sent as the identity writing now.
+const DEEP_LINK = /^https:\/\/t\.me\/[A-Za-z0-9_]{5,32}\?start=([A-Za-z0-9_-]{1,64})$/;
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+  const match = link && DEEP_LINK.exec(link.href);
+  if (!match) return;
+  event.preventDefault();
+  send(`/start ${match[1]}`);
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   $("chat-form").addEventListener("submit", (e) => {
     e.preventDefault();
