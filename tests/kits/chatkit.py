@@ -79,8 +79,9 @@ async def poll_until(check: Callable[[], bool], *, timeout: float = 10.0) -> Non
 
 
 def links(message: SentMessage) -> list[str]:
-    """The URLs of the text links in a message, in order."""
-    return [str(e["url"]) for e in message.entities if e.get("type") == "text_link"]
+    """The URLs of the article links in a message, in order (not the bot's own t.me deep links)."""
+    urls = [str(e["url"]) for e in message.entities if e.get("type") == "text_link"]
+    return [u for u in urls if not u.startswith("https://t.me/")]
 
 
 def bullet_lines(message: SentMessage) -> list[str]:
