@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # publishing
     post_template: str = Field(default=DEFAULT_TEMPLATE, alias="POST_TEMPLATE")
     link_preview: Literal["off", "small", "large"] = Field(default="large", alias="LINK_PREVIEW")
+    # topic: a "Follow <topic>" URL button (the topic's deep link) under channel posts that have a topic
+    post_buttons: Literal["off", "topic"] = Field(default="off", alias="POST_BUTTONS")
     disable_notification: bool = Field(default=False, alias="DISABLE_NOTIFICATION")
     posts_per_minute: int = Field(default=20, ge=1, le=20, alias="POSTS_PER_MINUTE")
     # a post whose send was in flight when the bot died: skip = not re-sent (shown to admins), resend = again

@@ -22,7 +22,12 @@ _NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 _ITEM_SQL = (
     "SELECT o.id, o.article_id, o.chat_id, o.attempts, o.message_id, o.sent_text, o.queued_at, o.sent_at,"
     " COALESCE(o.headline_edit, a.headline) AS headline, COALESCE(o.dek_edit, a.dek) AS dek,"
-    " a.url, a.source, a.categories, o.breaking, o.silent"
+    " a.url, a.source, a.categories, o.breaking, o.silent,"
+    # the topic a "Follow" button offers: a topic channel's own topic, else the first by name
+    " COALESCE((SELECT t.name FROM article_topics x JOIN topics t ON t.id = x.topic_id"
+    "   WHERE x.article_id = o.article_id AND t.channel_id = o.chat_id),"
+    "  (SELECT MIN(t.name) FROM article_topics x JOIN topics t ON t.id = x.topic_id"
+    "   WHERE x.article_id = o.article_id)) AS topic"
     " FROM outbox o JOIN articles a ON a.id = o.article_id"
 )
 # The post as it should read now: used to tell whether a sent post needs a correction.
@@ -52,6 +57,7 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         sent_at=from_epoch(row["sent_at"]),
         breaking=bool(row["breaking"]),
         silent=bool(row["silent"]),
+        topic=row["topic"],
     )
 
 

@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 import aiohttp
 import httpx
 import structlog
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -65,6 +65,13 @@ _NO_RIGHTS = (
     "chat_write_forbidden",
     "chat not found",
 )
+
+
+def url_button(button: tuple[str, str] | None) -> InlineKeyboardMarkup | None:
+    """One URL button (label, url) as reply_markup; None for none."""
+    if button is None:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(button[0], url=button[1])]])
 
 
 def chat_ref(chat_id: str) -> int | str:
@@ -147,11 +154,27 @@ class TelegramSender:
     async def _call(self, chat_id: str, call: Awaitable[T]) -> T:
         return await translated(chat_id, call)
 
+    @property
+    def username(self) -> str | None:
+        """The bot's @username (for t.me links), once the Application has initialised the Bot."""
+        try:
+            return self.bot.username
+        except RuntimeError:  # not initialised: getMe has not run
+            return None
+
     async def send(
-        self, chat_id: str, text: str, *, html: bool, preview_url: str | None, silent: bool | None = None
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        html: bool,
+        preview_url: str | None,
+        silent: bool | None = None,
+        button: tuple[str, str] | None = None,
     ) -> int:
         """Post `text` (Telegram HTML when `html`, else plain); returns the message id. `silent` overrides
-        DISABLE_NOTIFICATION for this post (breaking news rings, quiet hours don't)."""
+        DISABLE_NOTIFICATION for this post (breaking news rings, quiet hours don't); `button` is one URL
+        button (label, url) under it."""
         message = await self._call(
             chat_id,
             self.bot.send_message(
@@ -160,6 +183,7 @@ class TelegramSender:
                 parse_mode=ParseMode.HTML if html else None,
                 link_preview_options=self.preview(preview_url),
                 disable_notification=self.disable_notification if silent is None else silent,
+                reply_markup=url_button(button),
                 read_timeout=self.timeout,
                 write_timeout=self.timeout,
             ),
@@ -167,9 +191,17 @@ class TelegramSender:
         return message.message_id
 
     async def edit(
-        self, chat_id: str, message_id: int, text: str, *, html: bool, preview_url: str | None
+        self,
+        chat_id: str,
+        message_id: int,
+        text: str,
+        *,
+        html: bool,
+        preview_url: str | None,
+        button: tuple[str, str] | None = None,
     ) -> None:
-        """Replace a post's text; "message is not modified" counts as done."""
+        """Replace a post's text, keeping its button (an edit without reply_markup removes it); "message
+        is not modified" counts as done."""
         try:
             await self._call(
                 chat_id,
@@ -179,6 +211,7 @@ class TelegramSender:
                     message_id=message_id,
                     parse_mode=ParseMode.HTML if html else None,
                     link_preview_options=self.preview(preview_url),
+                    reply_markup=url_button(button),
                     read_timeout=self.timeout,
                     write_timeout=self.timeout,
                 ),

@@ -46,6 +46,7 @@ class OutboxItem:
     sent_at: datetime | None = None
     breaking: bool = False  # head of its chat's queue, always notifies, marked, maybe pinned
     silent: bool = False  # an editor chose "Post silently"
+    topic: str | None = None  # the topic a "Follow" button offers (POST_BUTTONS=topic): the chat's own first
 
 
 class DeliveryError(PublishError):

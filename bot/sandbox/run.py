@@ -24,7 +24,10 @@ import structlog
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.adapters.db import Database
+from bot.adapters.repo_topics import TopicRepo
 from bot.core.errors import ConfigError
+from bot.core.models import Topic
 from bot.core.timeutil import utcnow
 from bot.edges.app import serve
 from bot.logs import configure_logging
@@ -49,6 +52,29 @@ READER = Identity("reader", 5550002, "Sam (reader)", "sam_reads")
 DEFAULT_PORT = 8080
 SANDBOX_BACKFILL = 4  # posts per feed on the first sync, so the channel is not empty at start
 HUB_PATH = "/hub"  # the sample sites' WebSub hub, on the sandbox's own server
+
+
+# Topics a visitor can follow at once (/topics, /subscribe, deep links, the "Follow" buttons under posts),
+# matched on the sample stories' categories; an admin adds more with /addtopic.
+SANDBOX_TOPICS: tuple[Topic, ...] = (
+    Topic("technology", "Gadgets, software and start-ups", categories=("Technology", "Software", "Startups")),
+    Topic(
+        "science", "Space, physics, life and the brain", categories=("Space", "Physics", "Biology", "Brain")
+    ),
+    Topic("climate", "Climate, energy and weather", categories=("Climate", "Energy", "Weather")),
+    Topic("money", "Markets, business and trade", categories=("Markets", "Economy", "Business", "Trade")),
+)
+
+
+async def seed_topics(db_path: Path) -> int:
+    """Save the sample topics into a database that has none yet; returns how many were added."""
+    async with Database(db_path) as db:
+        repo = TopicRepo(db)
+        if await repo.all():
+            return 0
+        for topic in SANDBOX_TOPICS:
+            await repo.save(topic, utcnow())
+        return len(SANDBOX_TOPICS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +104,8 @@ def sandbox_settings(
             "min_poll_interval_seconds": min(base.min_poll_interval_seconds, poll_interval),
             "backfill_max_posts": max(base.backfill_max_posts, SANDBOX_BACKFILL),
             "database_path": db_path,
+            # the posts show their topic's "Follow" button unless the visitor chose otherwise
+            "post_buttons": base.post_buttons if "post_buttons" in base.model_fields_set else "topic",
         }
     )
 
@@ -182,6 +210,7 @@ async def run_sandbox(
                 ticker = asyncio.create_task(
                     run_ticker(newsroom, stop, interval=options.feed_interval), name="sample_feeds"
                 )
+                await seed_topics(db_path)
                 try:
                     await serve(bot_settings, stop)
                 finally:

@@ -97,6 +97,7 @@ class Corrector:
     ) -> None:
         """One editMessageText, counted against the chat's budget when it ends (Telegram counts edits)."""
         try:
-            await sender.edit(item.chat_id, message_id, text, html=html, preview_url=item.url)
+            button = self.config.button(item, sender.username)
+            await sender.edit(item.chat_id, message_id, text, html=html, preview_url=item.url, button=button)
         finally:
             self.pacer.record(item.chat_id, self._mono())

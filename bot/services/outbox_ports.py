@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.daytime import QuietWindow
+from bot.core.deeplinks import deep_link, topic_payload
 from bot.core.delivery import OutboxItem
 from bot.core.render import TEXT_LIMIT, breaking_mark, render_plain, render_post
 from bot.core.status import PausedChannel, PublishStats
@@ -47,14 +48,33 @@ class OutboxStore(Protocol):
     async def stats(self, *, sample: int = ..., unknown_shown: int = ...) -> PublishStats: ...
 
 
+LinkButton = tuple[str, str]  # (label, URL) of one URL button under a post
+
+
 class Sender(Protocol):
+    @property
+    def username(self) -> str | None: ...
     async def send(
-        self, chat_id: str, text: str, *, html: bool, preview_url: str | None, silent: bool | None = ...
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        html: bool,
+        preview_url: str | None,
+        silent: bool | None = ...,
+        button: LinkButton | None = ...,
     ) -> int: ...
     async def pin(self, chat_id: str, message_id: int) -> None: ...
     async def unpin(self, chat_id: str, message_id: int) -> None: ...
     async def edit(
-        self, chat_id: str, message_id: int, text: str, *, html: bool, preview_url: str | None
+        self,
+        chat_id: str,
+        message_id: int,
+        text: str,
+        *,
+        html: bool,
+        preview_url: str | None,
+        button: LinkButton | None = ...,
     ) -> None: ...
     async def notify(self, user_id: int, text: str) -> bool: ...
 
@@ -81,6 +101,7 @@ class PublisherConfig:
     zone: tzinfo = UTC
     pin_breaking: bool = True
     pin_for: timedelta = timedelta(hours=6)
+    post_buttons: str = "off"  # "topic": a "Follow <topic>" URL button under posts that have a topic
 
     def render(self, item: OutboxItem, *, limit: int | None = None) -> str:
         """The post as Telegram HTML from POST_TEMPLATE (RenderError when it cannot fit)."""
@@ -105,6 +126,16 @@ class PublisherConfig:
             limit=self.text_limit,
         )
 
+    def button(self, item: OutboxItem, bot_username: str | None) -> LinkButton | None:
+        """POST_BUTTONS=topic: "Follow <topic>" opening the topic's deep link; None when off or no link.
+
+        Edits pass the same button again: an edit without reply_markup would remove it.
+        """
+        if self.post_buttons != "topic" or not item.topic:
+            return None
+        link = deep_link(bot_username, topic_payload(item.topic))
+        return None if link is None else (f"Follow {item.topic[:40]}", link)
+
     @classmethod
     def from_settings(cls, settings: Settings, policy: PostPolicy) -> PublisherConfig:
         return cls(
@@ -121,6 +152,7 @@ class PublisherConfig:
             zone=settings.zone,
             pin_breaking=settings.pin_breaking,
             pin_for=timedelta(hours=settings.pin_hours),
+            post_buttons=settings.post_buttons,
         )
 
 

@@ -246,7 +246,14 @@ class Publisher:
             default_silent=self.config.disable_notification,
         )
         try:
-            return await sender.send(item.chat_id, text, html=html, preview_url=item.url, silent=not rings)
+            return await sender.send(
+                item.chat_id,
+                text,
+                html=html,
+                preview_url=item.url,
+                silent=not rings,
+                button=self.config.button(item, sender.username),
+            )
         finally:
             self.pacer.record(item.chat_id, self._mono())
 

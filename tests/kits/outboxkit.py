@@ -24,6 +24,7 @@ from bot.adapters.telegram_sender import TelegramSender
 from bot.core.models import Article
 from bot.core.policy import PostPolicy
 from bot.core.timeutil import utcnow
+from bot.core.topics import TopicMatcher
 from bot.edges.app import build_application
 from bot.edges.runtime import Runtime, open_runtime
 from bot.sandbox.botapi import LocalBotAPI, SentMessage
@@ -49,9 +50,15 @@ def article(i: int, *, headline: str | None = None, dek: str | None = None, **ex
 
 
 async def store(
-    db: Database, articles: Sequence[Article], *, channel: int | str = CHANNEL, now: datetime | None = None
+    db: Database,
+    articles: Sequence[Article],
+    *,
+    channel: int | str = CHANNEL,
+    now: datetime | None = None,
+    matchers: Sequence[TopicMatcher] = (),
 ) -> StoreResult:
-    """Store (and queue for the channel) like the ingest cycle does, in one transaction."""
+    """Store (and queue for the channel) like the ingest cycle does, in one transaction; `matchers` tag
+    topics (TopicRepo.matchers())."""
     feed, _ = await FeedRepo(db).ensure(FEED_URL, datetime.now(UTC))
     return await ArticleRepo(db).store(
         feed.id,
@@ -60,6 +67,7 @@ async def store(
         first_sync=False,
         policy=PostPolicy(),
         channel_id=str(channel),
+        matchers=matchers,
     )
 
 

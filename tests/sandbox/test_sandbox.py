@@ -388,3 +388,25 @@ async def test_inline_mode_lists_archive_stories(sandbox: tuple[str, float]) -> 
         assert bad.status_code == 400
         emoji = (await client.post("/api/inline", json={"text": "🙂🙂"})).json()
         assert emoji["results"] == []
+
+
+async def test_posts_with_a_topic_carry_its_follow_button(sandbox: tuple[str, float]) -> None:
+    url, started = sandbox
+    link = re.compile(r"https://t\.me/newsbot_sandbox_bot\?start=topic-(technology|science|climate|money)\Z")
+    async with httpx.AsyncClient(base_url=url, timeout=15) as client:
+        buttons: list[dict[str, object]] = []
+        while time.monotonic() - started < 20 and not buttons:
+            state = (await client.get("/api/state")).json()
+            buttons = [
+                button
+                for m in state["messages"]
+                if m["where"] == "channel" and m.get("reply_markup")
+                for row in m["reply_markup"]["inline_keyboard"]
+                for button in row
+            ]
+            await asyncio.sleep(0.3)
+        assert buttons, "no channel post with a Follow button within 20 s"
+        for button in buttons:
+            match = link.match(str(button["url"]))
+            assert match is not None, button
+            assert button["text"] == f"Follow {match.group(1)}"

@@ -8,6 +8,9 @@ import asyncio
 from pathlib import Path
 
 from bot.adapters.db import Database
+from bot.adapters.repo_topics import TopicRepo
+from bot.core.models import Topic
+from bot.core.timeutil import utcnow
 from bot.edges.app import serve
 from bot.sandbox.botapi import LocalBotAPI
 from bot.settings import Settings
@@ -16,6 +19,8 @@ from tests.kits.outboxkit import (
     CHANNEL,
     article,
     assert_each_once,
+    fast_config,
+    posts_of,
     running_publisher,
     settings_for,
     states,
@@ -112,3 +117,40 @@ async def test_link_preview_and_silent_posts_follow_settings(api: LocalBotAPI, t
         post = api.channel_posts(CHANNEL)[-1]
         assert post.link_preview_options == expected
         assert post.disable_notification
+
+
+async def test_post_buttons_follow_the_topic_and_survive_corrections(
+    api: LocalBotAPI, tmp_path: Path
+) -> None:
+    settings = settings_for(api, tmp_path / "buttons.db", POST_BUTTONS="topic")
+    async with running_publisher(settings, fast_config(post_buttons=settings.post_buttons)) as run:
+        topics = TopicRepo(run.db)
+        await topics.save(Topic("zeta", keywords=("number",)), utcnow())
+        await topics.save(Topic("Économie", keywords=("number",)), utcnow())
+        await topics.save(Topic("alpha", keywords=("number one",)), utcnow())
+        tags = await topics.matchers()
+        await store(
+            run.db, [article(1, headline="Number one"), article(2, headline="Other news")], matchers=tags
+        )
+        await wait_states(run.db, {"sent": 2})
+        await store(run.db, [article(1, headline="Corrected: number one")], matchers=tags)
+        await api.wait_until(lambda: api.count_edited == 1, timeout=5)
+    tagged, plain = (posts_of(api, 1)[0], posts_of(api, 2)[0])
+    markup = tagged.reply_markup
+    assert markup == {
+        "inline_keyboard": [
+            [{"text": "Follow alpha", "url": "https://t.me/newsbot_test_bot?start=topic-alpha"}]
+        ]
+    }
+    assert tagged.text.startswith("Corrected: number one")  # edited, and the button is still there
+    assert plain.reply_markup is None  # no topic: no button
+
+
+async def test_post_buttons_are_off_by_default(api: LocalBotAPI, settings: Settings) -> None:
+    async with running_publisher(settings, fast_config(post_buttons=settings.post_buttons)) as run:
+        topics = TopicRepo(run.db)
+        await topics.save(Topic("alpha", keywords=("number",)), utcnow())
+        await store(run.db, [article(1)], matchers=await topics.matchers())
+        await wait_states(run.db, {"sent": 1})
+    assert settings.post_buttons == "off"
+    assert api.channel_posts(CHANNEL)[0].reply_markup is None
