@@ -164,6 +164,7 @@ class ArticleRepo:
                 [(g, published[g]) for g in ids], first_sync=first_sync, now=now, policy=policy
             )
             review = await _review_applies(conn, feed_id, policy.review)
+            groups = await _group_followers(conn) if matchers else {}
             outbox: list[tuple[int, str, int, int, int]] = []
             tags: list[tuple[int, int, int]] = []
             dm_topics: dict[int, list[int]] = {}
@@ -180,6 +181,8 @@ class ArticleRepo:
                     if posting:
                         if m.topic.channel_id and m.topic.channel_id != channel_id:
                             outbox.append((article_id, m.topic.channel_id, now_s, int(review), breaking))
+                        for group in groups.get(m.topic_id, ()):  # never pinned there: breaking = 0
+                            outbox.append((article_id, group, now_s, int(review), 0))
                         if not review:  # reviewed stories reach subscribers when an editor posts them
                             dm_topics.setdefault(m.topic_id, []).append(article_id)
                 if review and len(outbox) > before:
@@ -226,6 +229,18 @@ async def _review_applies(conn: aiosqlite.Connection, feed_id: int, default: boo
     if bot_wide is not None:
         return bool(bot_wide == "1")
     return default
+
+
+async def _group_followers(conn: aiosqlite.Connection) -> dict[int, list[str]]:
+    """Topic id → the chat ids of the groups (the bot still in them) that follow it."""
+    rows = await conn.execute_fetchall(
+        "SELECT s.topic_id, s.chat_id FROM group_subscriptions s"
+        " JOIN group_chats g ON g.chat_id = s.chat_id AND g.state = 'member' ORDER BY s.chat_id"
+    )
+    found: dict[int, list[str]] = {}
+    for topic_id, chat_id in rows:
+        found.setdefault(int(topic_id), []).append(str(chat_id))
+    return found
 
 
 async def _queue_dms(conn: aiosqlite.Connection, by_topic: dict[int, list[int]], now_s: int) -> int:

@@ -11,6 +11,7 @@ import sqlite3
 from datetime import datetime
 
 from bot.adapters.db import Database, json_strings
+from bot.adapters.repo_groups import end_group, group_number, move_group
 from bot.core.delivery import OutboxItem
 from bot.core.status import PausedChannel, PublishStats, UnknownPost, percentile
 from bot.core.timeutil import from_epoch, to_epoch
@@ -161,6 +162,9 @@ class OutboxRepo:
     async def move_chat(self, old: str, new: str, *, now: datetime) -> None:
         """Queued posts for a migrated group go to its new id; a post already queued there is skipped."""
         async with self.db.transaction() as conn:
+            old_group, new_group = group_number(old), group_number(new)
+            if old_group is not None and new_group is not None:
+                await move_group(conn, old_group, new_group, now)  # a followed group keeps its topics
             await conn.execute(
                 "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'queued'", (new, old)
             )
@@ -204,17 +208,26 @@ class OutboxRepo:
 
     # -- pausing -------------------------------------------------------------------------------------------
 
-    async def pause_channel(self, chat_id: str, reason: str, *, now: datetime) -> None:
-        """Pause one chat (after a 403); admins are to be told once per pause (see `unnotified_pauses`)."""
-        await self.db.execute_write(
-            "INSERT INTO channels (chat_id, paused, paused_reason, paused_at, notified)"
-            " VALUES (?, 1, ?, ?, 0)"
-            " ON CONFLICT (chat_id) DO UPDATE SET paused_reason = excluded.paused_reason,"
-            " notified = CASE WHEN channels.paused = 1 THEN channels.notified ELSE 0 END,"
-            " paused_at = CASE WHEN channels.paused = 1 THEN channels.paused_at ELSE excluded.paused_at END,"
-            " paused = 1",
-            (chat_id, reason, to_epoch(now)),
-        )
+    async def pause_channel(self, chat_id: str, reason: str, *, now: datetime) -> bool:
+        """Pause one chat (after a 403); admins are to be told once per pause (see `unnotified_pauses`).
+
+        A group that follows topics is not paused but ended (the bot was removed: its subscriptions go and
+        nothing more is sent there, repo_groups.end_group); then False.
+        """
+        group = group_number(chat_id)
+        async with self.db.transaction() as conn:
+            if group is not None and await end_group(conn, group, reason, now):
+                return False
+            await conn.execute(
+                "INSERT INTO channels (chat_id, paused, paused_reason, paused_at, notified)"
+                " VALUES (?, 1, ?, ?, 0)"
+                " ON CONFLICT (chat_id) DO UPDATE SET paused_reason = excluded.paused_reason,"
+                " notified = CASE WHEN channels.paused = 1 THEN channels.notified ELSE 0 END,"
+                " paused_at = CASE WHEN channels.paused = 1 THEN channels.paused_at"
+                "  ELSE excluded.paused_at END, paused = 1",
+                (chat_id, reason, to_epoch(now)),
+            )
+        return True
 
     async def unnotified_pauses(self) -> list[PausedChannel]:
         rows = await self.db.fetchall(

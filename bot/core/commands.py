@@ -50,14 +50,30 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
 )
 
 
-def visible_commands(*, admin: bool) -> tuple[Command, ...]:
+# In a group chat: what anyone may ask, and the group's own topics (changed by its admins only).
+GROUP_COMMANDS: tuple[Command, ...] = (
+    Command("help", "", "What I can do in this group"),
+    Command("latest", "[n]", "The newest articles"),
+    Command("topics", "", "The topics this group can follow"),
+    Command("topic", "<name> [n]", "The newest articles in a topic"),
+    Command("search", "<words>", "Search headlines and summaries"),
+    Command("subscribe", "<topic>", "Group admins: post each new article of a topic here"),
+    Command("unsubscribe", "<topic>", "Group admins: stop posting a topic here"),
+    Command("mytopics", "", "The topics this group follows"),
+)
+
+
+def visible_commands(*, admin: bool, group: bool = False) -> tuple[Command, ...]:
+    if group:
+        return GROUP_COMMANDS
     return READER_COMMANDS + ADMIN_COMMANDS if admin else READER_COMMANDS
 
 
-def help_text(*, admin: bool, implemented: Set[str] | None = None) -> str:
-    """Plain-text help: one line per command. `implemented` filters to the commands wired up."""
+def help_text(*, admin: bool, implemented: Set[str] | None = None, group: bool = False) -> str:
+    """Plain-text help: one line per command. `implemented` filters to the commands wired up; `group`
+    gives the short list of what works in a group chat."""
     lines = ["Commands:"]
-    for cmd in visible_commands(admin=admin):
+    for cmd in visible_commands(admin=admin, group=group):
         if implemented is not None and cmd.name not in implemented:
             continue
         usage = f"/{cmd.name} {cmd.args}".rstrip()

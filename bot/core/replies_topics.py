@@ -105,14 +105,6 @@ def subscribed(topic: Topic, *, created: bool, daily: bool = False) -> str:
     return f"✅ You now follow {name}: I'll send you {how} in it. /unsubscribe {esc(topic.name)} stops them."
 
 
-def subscribe_needs_private_chat(topic: Topic, bot_username: str | None) -> str:
-    where = f" (t.me/{esc(bot_username)})" if bot_username else ""
-    return (
-        f"✅ You now follow <b>{esc(topic.name)}</b>. Open a private chat with me{where} and press Start, "
-        "or Telegram won't let me message you."
-    )
-
-
 def unsubscribed(topic: Topic, *, removed: bool) -> str:
     name = f"<b>{esc(topic.name)}</b>"
     return f"You no longer follow {name}." if removed else f"You weren't following {name}."

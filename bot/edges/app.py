@@ -7,7 +7,14 @@ import contextlib
 from collections.abc import Set
 
 import structlog
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
 
@@ -15,7 +22,7 @@ from bot.adapters.repo_state import stored_secret
 from bot.adapters.send_budget import BudgetLimiter, lane_scope
 from bot.adapters.telegram_request import AiohttpRequest
 from bot.core.budget import Lane
-from bot.core.commands import ADMIN_COMMANDS, READER_COMMANDS, Command
+from bot.core.commands import ADMIN_COMMANDS, GROUP_COMMANDS, READER_COMMANDS, Command
 from bot.core.errors import ConfigError
 from bot.edges.handlers import Handlers
 from bot.edges.handlers_admin import register_admin_handlers
@@ -102,6 +109,12 @@ async def register_menus(app: Application, runtime: Runtime) -> None:  # type: i
         await app.bot.set_my_commands(_menu(READER_COMMANDS, implemented), scope=BotCommandScopeDefault())
     except TelegramError as exc:  # the menu is a convenience: never a reason not to start
         log.warning("menu_failed", error=str(exc))
+    try:  # in groups: what works there (Telegram shows this menu in every group chat)
+        await app.bot.set_my_commands(
+            _menu(GROUP_COMMANDS, implemented), scope=BotCommandScopeAllGroupChats()
+        )
+    except TelegramError as exc:
+        log.warning("menu_failed", scope="groups", error=str(exc))
     admin_menu = _menu(READER_COMMANDS + ADMIN_COMMANDS, implemented)
     for admin_id in runtime.settings.admin_ids:
         try:

@@ -56,6 +56,12 @@ class Handlers:
     async def help(self, update: Update, context: Ctx) -> None:
         if update.effective_message is None:
             return
+        chat = update.effective_chat
+        group = chat is not None and chat.type in ("group", "supergroup")
         await update.effective_message.reply_text(
-            help_text(admin=is_admin(self.rt.settings, update), implemented=self.rt.implemented_commands)
+            help_text(
+                admin=is_admin(self.rt.settings, update) and not group,
+                implemented=self.rt.implemented_commands,
+                group=group,
+            )
         )

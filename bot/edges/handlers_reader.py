@@ -15,13 +15,20 @@ from telegram.ext import Application, CommandHandler
 
 from bot.adapters.repo_reading import ReadingRepo
 from bot.adapters.repo_topics import StoredTopic, TopicRepo
-from bot.core.chat_args import ArgumentError, clean_text, parse_count, parse_topic_name, split_name_and_count
+from bot.core.chat_args import (
+    ArgumentError,
+    Count,
+    clean_text,
+    parse_count,
+    parse_topic_name,
+    split_name_and_count,
+)
 from bot.core.deeplinks import deep_link, topic_payload
 from bot.core.replies import latest_reply, search_reply, search_usage
 from bot.core.replies_admin import topic_rules
+from bot.core.replies_groups import GROUP_LIST_DEFAULT, GROUP_LIST_MAX, NO_DAILY_IN_GROUPS
 from bot.core.replies_topics import (
     my_topics_reply,
-    subscribe_needs_private_chat,
     subscribed,
     topic_reply,
     topics_reply,
@@ -30,6 +37,7 @@ from bot.core.replies_topics import (
 )
 from bot.core.timeutil import utcnow
 from bot.edges.command_guard import Answer, Ctx, RateGate, guarded, is_admin, reply_html, user_id
+from bot.edges.handlers_groups import GroupHandlers, in_group, register_group_handlers
 
 if TYPE_CHECKING:
     from bot.edges.runtime import Runtime
@@ -52,6 +60,7 @@ class ReaderHandlers:
         self.reading = ReadingRepo(runtime.read_db or runtime.db)
         self.topics = TopicRepo(runtime.db)  # subscribe/unsubscribe write through the one writer
         self.topic_reads = TopicRepo(runtime.read_db or runtime.db)  # lookups never queue behind writes
+        self.group = GroupHandlers(runtime)  # a group's own topics (its admins choose them)
 
     async def _topic(self, name: str) -> StoredTopic:
         """The topic called `name`; otherwise the command stops, answering with the closest names."""
@@ -62,7 +71,7 @@ class ReaderHandlers:
         return found
 
     async def latest(self, update: Update, context: Ctx) -> None:
-        count = parse_count(" ".join(context.args or []))
+        count = _count(update, " ".join(context.args or []))
         articles = await self.reading.latest(count.value)
         await reply_html(update, latest_reply(articles, utcnow(), note=count.note))
 
@@ -71,10 +80,12 @@ class ReaderHandlers:
 
     async def topic(self, update: Update, context: Ctx) -> None:
         name, count = split_name_and_count(context.args or [], usage=TOPIC_USAGE)
+        if in_group(update):
+            count = _count(update, " ".join((context.args or [])[1:]))
         stored = await self._topic(name)
         articles = await self.reading.by_topic(stored.id, count.value)
         rules = None
-        if is_admin(self.rt.settings, update):
+        if is_admin(self.rt.settings, update) and not in_group(update):
             rules = topic_rules(
                 stored.topic,
                 articles=await self.topic_reads.article_count(stored.id),
@@ -88,7 +99,7 @@ class ReaderHandlers:
         text = clean_text(" ".join(context.args or []))
         if not text:
             raise ArgumentError(search_usage())
-        count = parse_count(None)
+        count = _count(update, None)
         result = await self.reading.search(text, count.value)
         if not result.words:
             raise ArgumentError("Those are not words I can search for: send letters or digits.")
@@ -97,32 +108,47 @@ class ReaderHandlers:
         )
 
     async def subscribe(self, update: Update, context: Ctx) -> None:
-        uid = _require_user(update)
         words = [w for w in (context.args or []) if w.strip()]
         mode = words.pop().lower() if len(words) == 2 and words[1].lower() in ("daily", "each") else "each"
         if len(words) > 1:  # names are one word: "/subscribe x weekly" is a mode we don't have
             raise ArgumentError(SUBSCRIBE_USAGE)
-        stored = await self._topic(parse_topic_name(" ".join(words), usage=SUBSCRIBE_USAGE))
+        if in_group(update) and mode == "daily":
+            raise ArgumentError(NO_DAILY_IN_GROUPS)
+        name = parse_topic_name(" ".join(words), usage=SUBSCRIBE_USAGE)
+        if in_group(update):  # the group follows it (its admins only)
+            await self.group.subscribe(update, context, await self._topic(name))
+            return
+        uid = _require_user(update)
+        stored = await self._topic(name)
         created = await self.topics.subscribe(uid, stored.id, utcnow(), mode=mode)
         log.info("reader_subscribed", user_id=uid, topic=stored.name, created=created, mode=mode)
-        chat = update.effective_chat
-        if created and chat is not None and chat.type != "private":
-            await reply_html(update, subscribe_needs_private_chat(stored.topic, context.bot.username))
-            return
         await reply_html(update, subscribed(stored.topic, created=created, daily=mode == "daily"))
 
     async def unsubscribe(self, update: Update, context: Ctx) -> None:
-        uid = _require_user(update)
         stored = await self._topic(parse_topic_name(" ".join(context.args or []), usage=UNSUBSCRIBE_USAGE))
+        if in_group(update):
+            await self.group.unsubscribe(update, context, stored)
+            return
+        uid = _require_user(update)
         removed = await self.topics.unsubscribe(uid, stored.id)
         log.info("reader_unsubscribed", user_id=uid, topic=stored.name, removed=removed)
         await reply_html(update, unsubscribed(stored.topic, removed=removed))
 
     async def my_topics(self, update: Update, context: Ctx) -> None:
+        if in_group(update):
+            await self.group.my_topics(update, context)
+            return
         uid = _require_user(update)
         followed = await self.topic_reads.subscriptions(uid)
         daily = await self.topic_reads.daily_topics(uid)
         await reply_html(update, my_topics_reply([t.topic for t in followed], daily=daily))
+
+
+def _count(update: Update, raw: str | None) -> Count:
+    """How many articles a list shows: fewer in a group, where replies are short."""
+    if in_group(update):
+        return parse_count(raw, default=GROUP_LIST_DEFAULT, maximum=GROUP_LIST_MAX)
+    return parse_count(raw)
 
 
 def _require_user(update: Update) -> int:
@@ -149,3 +175,4 @@ def register_reader_handlers(app: Application[Any, Any, Any, Any, Any, Any], run
         # block=False: a slow reply (a flood wait) to one reader never holds up the others
         app.add_handler(CommandHandler(name, guarded(name)(callback), block=False))
     runtime.implemented_commands.update(commands)
+    register_group_handlers(app, handlers.group)

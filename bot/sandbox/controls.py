@@ -51,16 +51,17 @@ class SandboxControls:
         channel_id: int,
         identities: tuple[Identity, ...],
         db_path: Path,
-        editors: tuple[int, Identity] | None = None,
+        groups: dict[str, tuple[int, Identity]] | None = None,
     ) -> None:
         self.api = api
         self.newsroom = newsroom
         self.channel_id = channel_id
         self.identities = {i.key: i for i in identities}
         self._by_user = {i.user_id: i for i in identities}
-        # the editors' group, where the visitor writes as `editors[1]` (an admin): page identity "editors"
-        self.editors_chat: int | None = editors[0] if editors is not None else None
-        self.editor: Identity | None = editors[1] if editors is not None else None
+        # group chats the visitor writes in, by page identity → (chat id, who writes there): "editors" (the
+        # editors' group, as an admin) and "group" (a readers' group, as its owner)
+        self.groups = dict(groups or {})
+        self._by_group = {chat_id: key for key, (chat_id, _) in self.groups.items()}
         self.db_path = db_path
         self.origin = ""  # the page server's http://host:port, set once it is bound
         self.announcer: Announcer | None = None  # how the sample sites announce stories, once running
@@ -95,8 +96,8 @@ class SandboxControls:
         chat_id = event.get("chat_id")
         if chat_id == self.channel_id:
             where: dict[str, Any] = {"where": "channel"}
-        elif chat_id is not None and chat_id == self.editors_chat:
-            where = {"where": "chat", "identity": "editors"}
+        elif isinstance(chat_id, int) and chat_id in self._by_group:
+            where = {"where": "chat", "identity": self._by_group[chat_id]}
         elif isinstance(chat_id, int) and chat_id in self._by_user:
             where = {"where": "chat", "identity": self._by_user[chat_id].key}
         else:
@@ -131,8 +132,7 @@ class SandboxControls:
         """Everything the page shows, for its first paint and after a reconnect."""
         messages: list[JSONDict] = []
         chats = [self.api.chat(self.channel_id), *(self.api.private_chat(i) for i in self._by_user)]
-        if self.editors_chat is not None:
-            chats.append(self.api.chat(self.editors_chat))
+        chats += [self.api.chat(chat_id) for chat_id, _ in self.groups.values()]
         for chat in chats:
             items: list[tuple[int, JSONDict]] = [
                 (m.message_id, m.to_event(_sent_kind(m), chat)) for m in self.api.chat_messages(chat.id)
@@ -181,12 +181,13 @@ class SandboxControls:
 
     @property
     def writers(self) -> tuple[str, ...]:
-        """The page's identities: the people, and "editors" (the admin in the editors' group)."""
-        return (*self.identities, *(("editors",) if self.editors_chat is not None else ()))
+        """The page's identities: the people, then the group chats ("editors", "group")."""
+        return (*self.identities, *self.groups)
 
     def _where(self, identity: str) -> tuple[Identity, int]:
-        if identity == "editors" and self.editor is not None and self.editors_chat is not None:
-            return self.editor, self.editors_chat
+        if identity in self.groups:
+            chat_id, who = self.groups[identity]
+            return who, chat_id
         who = self.identities[identity]
         return who, who.user_id
 

@@ -47,6 +47,7 @@ SANDBOX_TOKEN = "1000001:sandbox-token-that-only-the-local-stand-in-accepts"  # 
 SANDBOX_CHANNEL_ID = -1001000000001
 SANDBOX_CHANNEL = "newsbot_sandbox"
 SANDBOX_EDITORS_ID = -1001000000002  # the editors' group: review previews and reader tips
+SANDBOX_GROUP_ID = -1001000000003  # a readers' group the reader owns: the bot is added to it at start
 ADMIN = Identity("admin", 5550001, "Alex (admin)", "alex_admin")
 READER = Identity("reader", 5550002, "Sam (reader)", "sam_reads")
 DEFAULT_PORT = 8080
@@ -146,7 +147,8 @@ async def _web_server(app: web.Application, port: int) -> AsyncIterator[str]:
 
 
 def _register_chats(api: LocalBotAPI) -> None:
-    """The sandbox channel (the admin owns it, the bot is an admin) and the two people's private chats."""
+    """The sandbox channel (the admin owns it, the bot is an admin), the editors' group, a readers' group the
+    reader owns (the bot joins it at start) and the two people's private chats."""
     api.add_chat(
         SANDBOX_CHANNEL_ID,
         username=SANDBOX_CHANNEL,
@@ -155,6 +157,13 @@ def _register_chats(api: LocalBotAPI) -> None:
     )
     api.add_chat(
         SANDBOX_EDITORS_ID, title="Newsroom editors", type="supergroup", admins={ADMIN.user_id: "creator"}
+    )
+    api.add_chat(  # the bot joins when the sandbox starts (add_bot_to_group), as a member
+        SANDBOX_GROUP_ID,
+        title="Sam's readers' group",
+        type="supergroup",
+        bot_status="left",
+        admins={READER.user_id: "creator"},
     )
     for who in (ADMIN, READER):
         api.add_user(who.user_id, username=who.username, first_name=who.first_name)
@@ -182,7 +191,7 @@ async def run_sandbox(
             channel_id=SANDBOX_CHANNEL_ID,
             identities=(READER, ADMIN),
             db_path=db_path,
-            editors=(SANDBOX_EDITORS_ID, ADMIN),
+            groups={"editors": (SANDBOX_EDITORS_ID, ADMIN), "group": (SANDBOX_GROUP_ID, READER)},
         )
         hub = LocalHub()
         app = web.Application()
@@ -211,6 +220,8 @@ async def run_sandbox(
                     run_ticker(newsroom, stop, interval=options.feed_interval), name="sample_feeds"
                 )
                 await seed_topics(db_path)
+                # the reader adds the bot to their group: it welcomes them there once it runs
+                api.add_bot_to_group(SANDBOX_GROUP_ID, by=READER.user_id)
                 try:
                     await serve(bot_settings, stop)
                 finally:

@@ -79,8 +79,10 @@ class Corrector:
             await self.store.edit_later(item.id, not_before=not_before(now, wait), error=str(exc), now=now)
             bound.warning("edit_retry", error=exc.reason)
         except ChatForbidden as exc:
-            await self.store.pause_channel(item.chat_id, exc.reason, now=now)
-            bound.error("channel_paused", reason=exc.reason)
+            if await self.store.pause_channel(item.chat_id, exc.reason, now=now):
+                bound.error("channel_paused", reason=exc.reason)
+            else:
+                bound.warning("group_ended", reason=exc.reason)
         except DeliveryError as exc:
             await self.store.edit_failed(item.id, reason=exc.reason, now=now)
             bound.error("edit_failed", reason=exc.reason)

@@ -292,8 +292,10 @@ class Publisher:
             bound.warning("outbox_in_flight_unknown", reason=exc.reason)
         elif isinstance(exc, ChatForbidden):
             await self.store.requeue(item.id, not_before=now, error=str(exc), now=now)
-            await self.store.pause_channel(item.chat_id, exc.reason, now=now)
-            bound.error("channel_paused", reason=exc.reason)
+            if await self.store.pause_channel(item.chat_id, exc.reason, now=now):
+                bound.error("channel_paused", reason=exc.reason)
+            else:  # a group that removed the bot: its subscriptions ended, its queue skipped
+                bound.warning("group_ended", reason=exc.reason)
         elif isinstance(exc, ChatMoved):
             await self.store.requeue(item.id, not_before=now, error=str(exc), now=now)
             await self.store.move_chat(item.chat_id, exc.new_chat_id, now=now)

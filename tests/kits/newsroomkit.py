@@ -80,9 +80,14 @@ class Newsroom:
 
 
 @asynccontextmanager
-async def running_newsroom(tmp_path: Path, stories: list[Story], **overrides: str) -> AsyncIterator[Newsroom]:
+async def running_newsroom(
+    tmp_path: Path, stories: list[Story], *, more_feeds: tuple[str, ...] = (), **overrides: str
+) -> AsyncIterator[Newsroom]:
+    """`more_feeds`: paths of further feeds on the same server, empty at start."""
     async with FeedServer() as feeds, LocalBotAPI(TOKEN) as api:
         feeds.route("/feed.xml", rss(stories), content_type="application/rss+xml")
+        for path in more_feeds:
+            feeds.route(path, rss([]), content_type="application/rss+xml")
         api.add_chat(CHANNEL, username=CHANNEL_NAME, title="Daily News", admins={ADA: "creator"})
         api.add_chat(
             EDITORS, title="Editors", type="supergroup", admins={ADA: "creator", BEN: "administrator"}
@@ -96,7 +101,7 @@ async def running_newsroom(tmp_path: Path, stories: list[Story], **overrides: st
             "CHANNEL_ID": str(CHANNEL),
             "ADMIN_IDS": f"{ADA},{BEN}",
             "DATABASE_PATH": str(tmp_path / "bot.db"),
-            "FEEDS": feeds.url("/feed.xml"),
+            "FEEDS": ",".join(feeds.url(path) for path in ("/feed.xml", *more_feeds)),
             "REVIEW": "on",
             "REVIEW_CHAT_ID": str(EDITORS),
             "PARSE_WORKERS": "1",

@@ -410,3 +410,26 @@ async def test_posts_with_a_topic_carry_its_follow_button(sandbox: tuple[str, fl
             match = link.match(str(button["url"]))
             assert match is not None, button
             assert button["text"] == f"Follow {match.group(1)}"
+
+
+async def test_the_readers_group_welcomes_and_follows_a_topic(sandbox: tuple[str, float]) -> None:
+    url, _ = sandbox
+    async with httpx.AsyncClient(base_url=url, timeout=15) as client:
+
+        async def group_texts() -> list[str]:
+            state = (await client.get("/api/state")).json()
+            return [
+                str(m["text"])
+                for m in state["messages"]
+                if m.get("identity") == "group" and m["where"] == "chat"
+            ]
+
+        sent = await client.post("/api/send", json={"identity": "group", "text": "/subscribe climate"})
+        assert sent.status_code == 200
+        deadline = time.monotonic() + 10
+        texts = await group_texts()
+        while time.monotonic() < deadline and not any(t.startswith("✅ This group") for t in texts):
+            await asyncio.sleep(0.2)
+            texts = await group_texts()
+        assert any(t.startswith("👋 Thanks for adding me!") for t in texts)
+        assert "✅ This group now follows climate: I'll post each new article in it here." in " ".join(texts)

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.botapi.harness_inject import InjectionHarness
+from bot.sandbox.botapi.groups import GroupHarness
 from bot.sandbox.botapi.model import ApiError, JSONDict, UploadedFile, bad_request
 
 __all__ = ["FileHarness", "StoredFile"]
@@ -45,7 +45,7 @@ class StoredFile:
         }
 
 
-class FileHarness(InjectionHarness):
+class FileHarness(GroupHarness):
     """sendDocument, getFile, downloads and users' documents, over the files the stand-in holds."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

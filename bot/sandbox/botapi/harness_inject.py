@@ -22,6 +22,15 @@ _callback_ids = itertools.count(1)
 _inline_ids = itertools.count(7_000_000_000_001)
 
 
+# Who a group admin writing anonymously appears as (Telegram's own bot account).
+ANONYMOUS_ADMIN: JSONDict = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+
+
 class InjectionHarness(BotAPIMethods):
     """Chats, users and what they do to the bot, as a user's Telegram client would."""
 
@@ -85,8 +94,12 @@ class InjectionHarness(BotAPIMethods):
         first_name: str = "Reader",
         chat_type: str = "private",
         reply_to: int | None = None,
+        anonymous: bool = False,
     ) -> int:
         """A user writes `text` (by default in their private chat, created on demand); returns the update_id.
+
+        `anonymous=True`: a group admin writing anonymously, as Telegram shows it: `from` is
+        @GroupAnonymousBot and `sender_chat` the group itself.
 
         A text starting with "/" carries the bot_command entity python-telegram-bot's CommandHandler needs.
         An unknown numeric `chat_id` creates a chat of `chat_type` ("group", "supergroup") on the fly.
@@ -103,6 +116,7 @@ class InjectionHarness(BotAPIMethods):
             first_name=first_name,
             chat_type=chat_type,
             reply_to=reply_to,
+            anonymous=anonymous,
         )
 
     def inject_photo(
@@ -143,6 +157,7 @@ class InjectionHarness(BotAPIMethods):
         chat_type: str,
         reply_to: int | None,
         photo: bool = False,
+        anonymous: bool = False,
     ) -> int:
         user = self.remember_user(user_id, username=username, first_name=first_name)
         if chat_id is None or chat_id == user_id:
@@ -164,9 +179,13 @@ class InjectionHarness(BotAPIMethods):
             "message_id": chat.next_message_id(),
             "date": int(time.time()),
             "chat": chat.to_json(),
-            "from": user,
+            "from": ANONYMOUS_ADMIN if anonymous else user,
             **fields,
         }
+        if anonymous:
+            if chat.type not in ("group", "supergroup") or user_id not in chat.admins:
+                raise ValueError("only a group's admins can write anonymously")
+            message["sender_chat"] = chat.to_json()
         if photo:
             message["photo"] = photo_sizes(chat.id, message["message_id"])
         if replied is not None:

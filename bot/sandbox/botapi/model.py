@@ -58,7 +58,12 @@ class ApiError(Exception):
     """A Bot API error answer: the HTTP status equals `error_code`; 429 carries `retry_after`."""
 
     def __init__(
-        self, status: int, description: str | None = None, *, retry_after: int | None = None
+        self,
+        status: int,
+        description: str | None = None,
+        *,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         if description is None:
             description = _DEFAULT_DESCRIPTIONS.get(status, "Error")
@@ -72,12 +77,15 @@ class ApiError(Exception):
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def payload(self) -> JSONDict:
-        """The JSON body Telegram answers with."""
+        """The JSON body Telegram answers with (`parameters` for a flood wait or a migrated group)."""
         body: JSONDict = {"ok": False, "error_code": self.status, "description": self.description}
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return body
 
 
@@ -110,6 +118,7 @@ class Chat:
     blocked: bool = False  # private chats: the user has blocked the bot
     admins: dict[int, str] = field(default_factory=dict)  # user id -> "creator" or "administrator"
     bot_can_pin: bool = True  # as an administrator: can_edit_messages (channels) / can_pin_messages (groups)
+    migrated_to: int | None = None  # a group upgraded to this supergroup: sends here answer 400
     last_message_id: int = 0
 
     def next_message_id(self) -> int:

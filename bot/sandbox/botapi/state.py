@@ -156,6 +156,12 @@ class BotAPIState:
             if not chat.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
             return
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=chat.migrated_to,
+            )
         if chat.bot_status == "kicked":
             raise ApiError(403, f"Forbidden: bot was kicked from the {chat.kind} chat")
         if chat.bot_status == "left":

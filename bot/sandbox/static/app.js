@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { identity: "reader", channelId: null, messages: new Map(), postCount: 0, kicked: false, replyTo: null };
-const CHAT_LISTS = { reader: "chat-reader", admin: "chat-admin", editors: "chat-editors" };
+const CHAT_LISTS = { reader: "chat-reader", admin: "chat-admin", editors: "chat-editors", group: "chat-group" };
 
 // -- Telegram HTML, rendered safely ---------------------------------------------------------------------------
 const SIMPLE_TAGS = {
@@ -377,9 +377,9 @@ function setIdentity(identity) {
     $(`suggest-${key}`).hidden = key !== identity;
   }
   if (state.replyTo && state.replyTo.identity !== identity) clearReply();
-  const editors = identity === "editors";
-  const who = editors ? "an editor in the editors' group" : state.identities?.[identity]?.first_name || identity;
-  const example = { admin: "/review on", editors: "a reply to a tip", reader: "/latest" }[identity];
+  const places = { editors: "an editor in the editors' group", group: "the owner of a readers' group" };
+  const who = places[identity] || state.identities?.[identity]?.first_name || identity;
+  const example = { admin: "/review on", editors: "a reply to a tip", reader: "/latest", group: "/subscribe climate" }[identity];
   $("chat-input").placeholder = `Write as ${who}, e.g. ${example}`;
   $("chat-scroll").scrollTop = $("chat-scroll").scrollHeight;
 }

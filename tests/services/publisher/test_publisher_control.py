@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 from bot.adapters.db import Database
+from bot.adapters.repo_groups import GroupRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.core.models import Topic
 from bot.core.timeutil import utcnow
@@ -154,3 +155,18 @@ async def test_post_buttons_are_off_by_default(api: LocalBotAPI, settings: Setti
         await wait_states(run.db, {"sent": 1})
     assert settings.post_buttons == "off"
     assert api.channel_posts(CHANNEL)[0].reply_markup is None
+
+
+async def test_a_group_that_removed_the_bot_is_ended_not_paused(api: LocalBotAPI, settings: Settings) -> None:
+    group = -1007770001
+    api.add_chat(group, title="Readers", type="supergroup", bot_status="kicked")  # no my_chat_member seen
+    async with running_publisher(settings) as run:
+        topics = TopicRepo(run.db)
+        stored, _ = await topics.save(Topic("alpha", keywords=("number",)), utcnow())
+        assert await GroupRepo(run.db).subscribe(group, "Readers", stored.id, 1, utcnow())
+        await store(run.db, [article(1), article(2)], matchers=await topics.matchers())
+        await wait_value(run.db, "SELECT state FROM group_chats", "left")
+        await wait_states(run.db, {"sent": 2, "skipped": 2})
+    assert len(api.channel_posts(CHANNEL)) == 2  # the channel goes on
+    assert api.chat_messages(ADMINS[0]) == []  # a group leaving is no channel pause to tell admins about
+    assert len([e for e in api.errors if e[1] == 403]) == 1  # one refusal, then nothing more is tried
