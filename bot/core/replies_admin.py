@@ -111,11 +111,19 @@ def publisher_missing() -> str:
     return "The channel publisher is not running in this process; nothing was changed."
 
 
-def status_extra(*, posts_today: int, dm_counts: Mapping[str, int], failing: Sequence[Feed]) -> str:
-    """Lines /status adds to the shared status text: posts today, subscription DMs, failing feeds."""
+def status_extra(
+    *,
+    posts_today: int,
+    dm_counts: Mapping[str, int],
+    failing: Sequence[Feed],
+    groups: tuple[int, int] = (0, 0),
+) -> str:
+    """Lines /status adds to the shared status text: posts today, subscription DMs, groups (in, following
+    topics), failing feeds."""
     lines = [f"Channel posts today (UTC): {posts_today}"]
     queued, sent, failed = (dm_counts.get(k, 0) for k in ("queued", "sent", "failed"))
     lines.append(f"Subscription messages: {queued} queued · {sent} sent · {failed} failed")
+    lines.append(f"Groups: in {groups[0]} · {groups[1]} topic subscriptions")
     if failing:
         lines.append("Failing feeds:")
         for feed in failing[:5]:

@@ -19,6 +19,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.adapters.repo_dm import DMRepo
 from bot.adapters.repo_feeds import FeedRepo
+from bot.adapters.repo_groups import GroupRepo
 from bot.adapters.repo_reading import ReadingRepo
 from bot.adapters.repo_topics import TopicRepo
 from bot.core.chat_args import (
@@ -80,6 +81,7 @@ class AdminHandlers:
             posts_today=await self.reading.posts_since(midnight),
             dm_counts=await self.dms.counts(),
             failing=failing,
+            groups=await GroupRepo(self.read_db).counts(),
         )
         await reply_html(update, html.escape(status_text(snapshot, now), quote=False) + "\n" + extra)
 

@@ -134,6 +134,7 @@ async def test_feeds_and_status(bot: ChatBot) -> None:
     assert f"Articles stored: {bot.scalar('SELECT COUNT(*) FROM articles')}" in status.text
     assert "Channel posts today (UTC): 0" in status.text
     assert "Subscription messages: 0 queued · 0 sent · 0 failed" in status.text
+    assert "Groups: in 0 · 0 topic subscriptions" in status.text
     assert "#3 Le Quotidien: HTTP 503 <Service Unavailable>" in status.text
 
 

@@ -112,6 +112,9 @@ async def _scenario(room: Newsroom, ping: str) -> None:
     await poll_until(lambda: len(group_posts(room, GROUP)) == 1 and len(room.posts()) == 3, timeout=15)
     assert group_posts(room, GROUP)[0].text.startswith("Storm barrier closes for the flood tide")
 
+    api.inject_message("/status", user_id=ADA, first_name="Ada")
+    assert "Groups: in 1 · 1 topic subscriptions" in (await api.wait_for_reply(ADA, timeout=10)).text
+
     # upgraded to a supergroup: the subscription follows it to the new id
     api.migrate_group(GROUP, SUPERGROUP, by=GROUP_ADMIN)
     await poll_until(lambda: room.query("SELECT chat_id FROM group_subscriptions") == [(SUPERGROUP,)])
