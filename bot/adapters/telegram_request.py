@@ -16,6 +16,7 @@ message, never the URL (it holds the bot token).
 from __future__ import annotations
 
 import functools
+import json
 import ssl
 import time
 import urllib.request
@@ -133,11 +134,21 @@ def _proxy_for(scheme: str, host: str) -> str | None:
 
 
 def _body(request_data: RequestData | None) -> Any:
-    """PTB's parameters as a form (what HTTPXRequest sends), multipart when files go with them."""
+    """PTB's parameters as one JSON body (Telegram takes application/json for every method but uploads),
+    multipart when files go with them.
+
+    JSON rather than the form PTB's HTTPXRequest sends: a form JSON-encodes each value and then
+    percent-encodes it all, which cost ~2 ms for an inline answer of 20 results; one json.dumps costs
+    a tenth of that.
+    """
     if request_data is None:
         return None
     if not request_data.contains_files:
-        return request_data.json_parameters or None
+        parameters = request_data.parameters
+        if not parameters:
+            return None
+        body = json.dumps(parameters, ensure_ascii=False, separators=(",", ":")).encode()
+        return aiohttp.BytesPayload(body, content_type="application/json")
     form = aiohttp.FormData(quote_fields=False)
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)

@@ -49,6 +49,7 @@ _EMPTY_TAG = re.compile(
     r"|<a\s[^<>]*>(\s*)</a\s*>",
     re.IGNORECASE,
 )
+_NON_WORD = re.compile(r"\W+")
 _BLANK_LINES = re.compile(r"[ \t]*\n(?:[ \t]*\n)+")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _UNSAFE_CHARS = re.compile("[\x00\ud800-\udfff]")
@@ -62,6 +63,9 @@ class RenderError(PublishError):
 @dataclass(frozen=True, slots=True)
 class _Template:
     parts: tuple[tuple[str, str | None], ...]  # (literal text, placeholder name or None)
+
+    def uses(self, name: str) -> bool:
+        return any(part == name for _, part in self.parts)
 
     def fill(self, values: dict[str, str]) -> str:
         return "".join(literal + (values[name] if name else "") for literal, name in self.parts)
@@ -109,7 +113,7 @@ def hashtags(categories: Iterable[str]) -> str:
     seen: set[str] = set()
     tags: list[str] = []
     for category in categories:
-        word = re.sub(r"\W+", "", category)[:_MAX_HASHTAG_CHARS]
+        word = _NON_WORD.sub("", category)[:_MAX_HASHTAG_CHARS]
         if not any(ch.isalpha() for ch in word) or word.casefold() in seen:
             continue
         seen.add(word.casefold())
@@ -203,6 +207,31 @@ def _fit_fields(
     return trimmed
 
 
+@lru_cache(maxsize=16)
+def _valid(template: str) -> bool:
+    """Whether the template passes `validate_template` (remembered: templates are few and fixed)."""
+    try:
+        validate_template(template)
+    except ConfigError:
+        return False
+    return True
+
+
+def _bounded(limit: int) -> Callable[[str], int]:
+    """`measure_html` for a post from a valid template, skipped when the raw length already fits.
+
+    Values are escaped into a template whose markup was checked, so the post parses; what readers see is
+    never longer than the raw text (tags vanish, entities shrink), so a raw UTF-16 length within `limit`
+    fits without parsing. Only comparisons with `limit` are made of the result.
+    """
+
+    def measure(text: str) -> int:
+        upper = utf16_len(text)
+        return upper if upper <= limit else measure_html(text)
+
+    return measure
+
+
 def render_post(
     *,
     headline: str,
@@ -231,15 +260,17 @@ def render_post(
         "breaking": html.escape(mark, quote=True),
         "url": html.escape(_clean(url), quote=True),
         "source": html.escape(_clean(source), quote=True),
-        "hashtags": html.escape(hashtags(categories), quote=True),
+        # only when the template shows them: a regex per category is a third of a short post's cost
+        "hashtags": html.escape(hashtags(categories), quote=True) if compiled.uses("hashtags") else "",
     }
 
     def build(head: str, body: str) -> str:
         values = {"headline": html.escape(head, quote=True), "dek": html.escape(body, quote=True), **fixed}
         return _tidy(compiled.fill(values))
 
+    measure = _bounded(limit) if _valid(template) else measure_html
     try:
-        return _fit_fields(build, _clean(headline), _clean(dek), measure_html, limit)
+        return _fit_fields(build, _clean(headline), _clean(dek), measure, limit)
     except TelegramHTMLError as exc:
         raise RenderError(f"rendered post is not valid Telegram HTML: {exc.reason}") from exc
 

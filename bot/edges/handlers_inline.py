@@ -12,8 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
-from telegram.constants import ParseMode
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, InlineQueryHandler
 
@@ -28,18 +27,11 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-def _result(data: dict[str, Any]) -> InlineQueryResultArticle:
-    content = data["input_message_content"]
-    return InlineQueryResultArticle(
-        id=data["id"],
-        title=data["title"],
-        input_message_content=InputTextMessageContent(
-            content["message_text"], parse_mode=ParseMode.HTML, link_preview_options=None
-        ),
-        url=data.get("url"),
-        description=data.get("description"),
-        thumbnail_url=data.get("thumbnail_url"),
-    )
+# The raw call: Telegram's method names are case-insensitive ("All methods in the Bot API are
+# case-insensitive"), and the lower-case name is not one of PTB's Bot methods, so do_api_request sends our
+# result dicts as they are, without its "use Bot.answer_inline_query" warning. PTB's typed path copied
+# and re-serialised 20 InlineQueryResultArticle objects: ~3 ms of an answer's ~5 (measured, see README).
+ANSWER_INLINE_QUERY = "answerinlinequery"
 
 
 class InlineHandlers:
@@ -64,11 +56,15 @@ class InlineHandlers:
                 articles = await self.reading.latest(wanted)
             page = articles[start : start + PAGE]
             results = inline_results(page, template=self.rt.settings.post_template)
-            await query.answer(
-                [_result(r) for r in results],
-                cache_time=CACHE_SECONDS,
-                is_personal=False,
-                next_offset=next_offset(start, len(articles) - start),
+            await context.bot.do_api_request(
+                ANSWER_INLINE_QUERY,
+                api_kwargs={
+                    "inline_query_id": query.id,
+                    "results": results,
+                    "cache_time": CACHE_SECONDS,
+                    "is_personal": False,
+                    "next_offset": next_offset(start, len(articles) - start),
+                },
             )
         except TelegramError as exc:  # too late, or refused: the client shows nothing; log it
             log.warning("inline_answer_failed", error=str(exc), query_len=len(text))
