@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.daytime import QuietWindow, load_zone, parse_quiet_hours, parse_times
 from bot.core.errors import ConfigError
+from bot.core.i18n import LOCALES
 from bot.core.render import validate_template
 
 _CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-100\d{5,15}|-?\d{1,15})$")
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     inflight_policy: Literal["skip", "resend"] = Field(default="skip", alias="INFLIGHT_POLICY")
     send_timeout_seconds: float = Field(default=15, gt=0, le=120, alias="SEND_TIMEOUT_SECONDS")
 
+    # the readers' language when Telegram gives none we ship (en, zh-hans, ms); see bot/core/i18n.py
+    default_language: str = Field(default="en", alias="DEFAULT_LANGUAGE")
     # chat: per-user command limit, and subscription DMs (under Telegram's 30 messages/s in all)
     command_burst: int = Field(default=5, ge=1, le=1000, alias="COMMAND_BURST")
     command_period_seconds: float = Field(default=10, gt=0, le=3600, alias="COMMAND_PERIOD_SECONDS")
@@ -167,6 +170,14 @@ class Settings(BaseSettings):
     @classmethod
     def _breaking(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        code = value.strip().lower().replace("_", "-")
+        if code not in LOCALES:
+            raise ValueError(f"{value!r} is not a language newsbot ships; use one of {', '.join(LOCALES)}")
+        return code
 
     @field_validator("timezone")
     @classmethod

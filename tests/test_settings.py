@@ -67,6 +67,7 @@ def test_dotenv_file(tmp_path: Path) -> None:
         ("LOG_FORMAT", "xml"),
         ("LINK_PREVIEW", "huge"),
         ("POST_BUTTONS", "all"),
+        ("DEFAULT_LANGUAGE", "xx"),
         ("POSTS_PER_MINUTE", "100"),
         ("POLL_SCHEDULE", "sometimes"),
         ("MIN_POLL_INTERVAL_SECONDS", "5"),

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.core.errors import NewsbotError
+from bot.core.i18n import Msg, msg
 from bot.core.models import Topic
 from bot.core.topics import valid_topic_name
 
@@ -32,7 +33,12 @@ ADDTOPIC_USAGE = (
 
 
 class ArgumentError(NewsbotError):
-    """A command argument is missing or invalid; `str()` is the answer to send."""
+    """A command argument is missing or invalid: `message` is the answer to send, in the reader's language
+    when it is a `msg(…)` (admins' errors are plain English text); `str()` is the English."""
+
+    def __init__(self, message: str | Msg) -> None:
+        self.message = message if isinstance(message, Msg) else Msg(message)
+        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +46,7 @@ class Count:
     """A clamped list length and, when it was clamped, a note saying so."""
 
     value: int
-    note: str | None = None
+    note: Msg | None = None
 
 
 def clean_text(raw: str | None) -> str:
@@ -51,14 +57,18 @@ def clean_text(raw: str | None) -> str:
     if not raw:
         return ""
     if len(raw) > MAX_ARG_CHARS * 4:  # don't normalise megabytes
-        raise ArgumentError(f"That is too long: keep it under {MAX_ARG_CHARS} characters.")
+        raise ArgumentError(_too_long())
     text = unicodedata.normalize("NFKC", raw)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn"))
     text = _SPACES_RE.sub(" ", text).strip()
     if len(text) > MAX_ARG_CHARS:
-        raise ArgumentError(f"That is too long: keep it under {MAX_ARG_CHARS} characters.")
+        raise ArgumentError(_too_long())
     return text
+
+
+def _too_long() -> Msg:
+    return msg("That is too long: keep it under {n} characters.", n=MAX_ARG_CHARS)
 
 
 def parse_count(raw: str | None, *, default: int = LIST_DEFAULT, maximum: int = LIST_MAX) -> Count:
@@ -68,30 +78,39 @@ def parse_count(raw: str | None, *, default: int = LIST_DEFAULT, maximum: int = 
         return Count(default)
     if not _NUMBER_RE.match(text):
         shown = text if len(text) <= 20 else text[:19] + "…"
-        raise ArgumentError(f"“{shown}” is not a number: send a number from 1 to {maximum}, e.g. 10.")
+        raise ArgumentError(
+            msg(
+                "“{shown}” is not a number: send a number from 1 to {maximum}, e.g. 10.",
+                shown=shown,
+                maximum=maximum,
+            )
+        )
     value = int(text) if len(text) <= 12 else (-1 if text.startswith("-") else maximum + 1)
     if value > maximum:
-        return Count(maximum, f"Showing {maximum}, the most I send at once.")
+        return Count(maximum, msg("Showing {n}, the most I send at once.", n=maximum))
     if value < 1:
-        return Count(1, "Showing 1, the fewest I can send.")
+        return Count(1, msg("Showing 1, the fewest I can send."))
     return Count(value)
 
 
-def parse_topic_name(raw: str | None, *, usage: str) -> str:
+def parse_topic_name(raw: str | None, *, usage: str | Msg) -> str:
     """A topic name as typed (a leading # is ignored); ArgumentError names the usage when missing."""
     text = clean_text(raw).lstrip("#").strip()
     if not text:
-        raise ArgumentError(f"Which topic? {usage}")
+        raise ArgumentError(msg("Which topic? {usage}", usage=usage))
     if " " in text or not valid_topic_name(text):
         shown = text if len(text) <= 40 else text[:39] + "…"
         raise ArgumentError(
-            f"“{shown}” is not a topic name: names are one word of letters, digits, _ or -, "
-            "at most 32 characters. See /topics."
+            msg(
+                "“{shown}” is not a topic name: names are one word of letters, digits, _ or -, "
+                "at most 32 characters. See /topics.",
+                shown=shown,
+            )
         )
     return text
 
 
-def split_name_and_count(args: list[str], *, usage: str) -> tuple[str, Count]:
+def split_name_and_count(args: list[str], *, usage: str | Msg) -> tuple[str, Count]:
     """`/topic <name> [n]`: the name, and a count when the last word is a number."""
     if len(args) >= 2 and _NUMBER_RE.match(clean_text(args[-1])):
         return parse_topic_name(" ".join(args[:-1]), usage=usage), parse_count(args[-1])

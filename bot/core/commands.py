@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
+from bot.core.i18n import ENGLISH, Translator
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """A command; `description` is an English message id (translated where shown)."""
+
     name: str
     args: str
     description: str
@@ -69,13 +73,16 @@ def visible_commands(*, admin: bool, group: bool = False) -> tuple[Command, ...]
     return READER_COMMANDS + ADMIN_COMMANDS if admin else READER_COMMANDS
 
 
-def help_text(*, admin: bool, implemented: Set[str] | None = None, group: bool = False) -> str:
-    """Plain-text help: one line per command. `implemented` filters to the commands wired up; `group`
-    gives the short list of what works in a group chat."""
-    lines = ["Commands:"]
+def help_text(
+    *, admin: bool, implemented: Set[str] | None = None, group: bool = False, t: Translator = ENGLISH
+) -> str:
+    """Plain-text help: one line per command, described in the reader's language (names and argument
+    hints stay as typed). `implemented` filters to the commands wired up; `group` gives the short list of
+    what works in a group chat."""
+    lines = [t("Commands:")]
     for cmd in visible_commands(admin=admin, group=group):
         if implemented is not None and cmd.name not in implemented:
             continue
         usage = f"/{cmd.name} {cmd.args}".rstrip()
-        lines.append(f"{usage} - {cmd.description}")
+        lines.append(f"{usage} - {t(cmd.description)}")
     return "\n".join(lines)

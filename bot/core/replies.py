@@ -12,9 +12,9 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.i18n import ENGLISH, Msg, Translator, msg
 from bot.core.models import StoredArticle
 from bot.core.telegram_html import ENTITY_LIMIT, parse_html
-from bot.core.timeutil import humanize_age
 
 TEXT_LIMIT = 4096
 HEADLINE_CHARS = 200  # a list line's headline is cut here; the link leads to the rest
@@ -40,20 +40,20 @@ def link(url: str, text: str) -> str:
     return f'<a href="{esc(url)}">{esc(text)}</a>'
 
 
-def age(published: datetime, now: datetime) -> str:
-    return humanize_age(max(0.0, (now - published).total_seconds()))
+def age(published: datetime, now: datetime, t: Translator = ENGLISH) -> str:
+    return t.age(max(0.0, (now - published).total_seconds()))
 
 
-def article_line(article: StoredArticle, now: datetime) -> str:
+def article_line(article: StoredArticle, now: datetime, t: Translator = ENGLISH) -> str:
     """`• <linked headline> · Source · 2h ago`."""
     parts = [link(article.url, shorten(article.headline or article.url, HEADLINE_CHARS))]
     if article.source:
         parts.append(esc(shorten(article.source, 40)))
-    parts.append(age(article.published, now))
+    parts.append(esc(age(article.published, now, t)))
     return "• " + " · ".join(parts)
 
 
-def fit(head: Sequence[str], lines: Sequence[str], tail: Sequence[str] = ()) -> str:
+def fit(head: Sequence[str], lines: Sequence[str], tail: Sequence[str] = (), t: Translator = ENGLISH) -> str:
     """Join head, as many lines as fit, and tail; a note says how many lines were left out.
 
     Each piece must be well-formed Telegram HTML on its own. Lengths are Telegram's: rendered text in
@@ -79,28 +79,42 @@ def fit(head: Sequence[str], lines: Sequence[str], tail: Sequence[str] = ()) -> 
     body = list(head) + kept
     left_out = len(lines) - len(kept)
     if left_out:
-        body.append(f"<i>…and {left_out} more that did not fit in one message.</i>")
+        more = t.plural(
+            "…and {n} more that did not fit in one message.",
+            "…and {n} more that did not fit in one message.",
+            left_out,
+        )
+        body.append(f"<i>{esc(more)}</i>")
     return "\n".join([*body, *tail]).strip()
 
 
 def article_list(
-    title: str, articles: Sequence[StoredArticle], now: datetime, *, note: str | None = None, empty: str
+    title: str,
+    articles: Sequence[StoredArticle],
+    now: datetime,
+    *,
+    note: Msg | None = None,
+    empty: str,
+    t: Translator = ENGLISH,
 ) -> str:
     """A titled list of linked headlines with ages; `title` is HTML, `note` and `empty` plain text."""
     if not articles:
         return esc(empty)
     head = [title, ""]
-    tail = ["", f"<i>{esc(note)}</i>"] if note else []
-    return fit(head, [article_line(a, now) for a in articles], tail)
+    tail = ["", f"<i>{esc(t.render(note))}</i>"] if note else []
+    return fit(head, [article_line(a, now, t) for a in articles], tail, t)
 
 
-def latest_reply(articles: Sequence[StoredArticle], now: datetime, *, note: str | None = None) -> str:
+def latest_reply(
+    articles: Sequence[StoredArticle], now: datetime, *, note: Msg | None = None, t: Translator = ENGLISH
+) -> str:
     return article_list(
-        "🗞 <b>Latest articles</b>",
+        t("🗞 <b>Latest articles</b>"),
         articles,
         now,
         note=note,
-        empty="No articles yet. They show up here as soon as the feeds have been read.",
+        empty=t("No articles yet. They show up here as soon as the feeds have been read."),
+        t=t,
     )
 
 
@@ -110,16 +124,17 @@ def search_reply(
     now: datetime,
     *,
     all_words: bool = True,
-    note: str | None = None,
+    note: Msg | None = None,
+    t: Translator = ENGLISH,
 ) -> str:
     shown = esc(shorten(" ".join(words), 80))
     if not articles:
-        return f"🔎 Nothing found for <b>{shown}</b>. Try fewer or other words."
-    title = f"🔎 <b>Results for {shown}</b>"
+        return t("🔎 Nothing found for <b>{words}</b>. Try fewer or other words.", words=shown)
+    title = t("🔎 <b>Results for {words}</b>", words=shown)
     if not all_words:
-        title += "\n<i>No article has all of those words; these have some of them.</i>"
-    return article_list(title, articles, now, note=note, empty="")
+        title += "\n" + t("<i>No article has all of those words; these have some of them.</i>")
+    return article_list(title, articles, now, note=note, empty="", t=t)
 
 
-def search_usage() -> str:
-    return "What should I look for? Send /search followed by words, e.g. /search election results"
+def search_usage() -> Msg:
+    return msg("What should I look for? Send /search followed by words, e.g. /search election results")

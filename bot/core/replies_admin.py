@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.core.i18n import ENGLISH, Translator
 from bot.core.models import Feed, Topic
 from bot.core.replies import esc, fit, shorten
 from bot.core.schedule import reading
@@ -16,8 +17,11 @@ from bot.core.timeutil import humanize_age
 from bot.core.websub_plan import push_note
 
 
-def refusal(command: str) -> str:
-    return f"Sorry, /{esc(command)} is only for the bot's admins. /help lists what you can do."
+def refusal(command: str, t: Translator = ENGLISH) -> str:
+    """What a reader who tried an admin command is told (in their language: they are a reader)."""
+    return t(
+        "Sorry, /{command} is only for the bot's admins. /help lists what you can do.", command=esc(command)
+    )
 
 
 def _rule_lines(topic: Topic) -> list[str]:

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Sequence, Set
 from datetime import datetime
 
+from bot.core.i18n import ENGLISH, Msg, Translator, msg
 from bot.core.models import StoredArticle, Topic
 from bot.core.replies import article_list, esc, fit, shorten
 from bot.core.topics import fold
@@ -36,28 +37,31 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(f"<b>{esc(x)}</b>" for x in names)
 
 
-def unknown_topic(name: str, names: Sequence[str]) -> str:
+def unknown_topic(name: str, names: Sequence[str], t: Translator = ENGLISH) -> str:
     """Never silence: the closest names, or the topics there are, or how topics come to be."""
     shown = esc(shorten(name, 40))
     if not names:
-        return f"There is no topic “{shown}”: no topics have been set up yet."
+        return t("There is no topic “{name}”: no topics have been set up yet.", name=shown)
     close = suggest(name, names)
     if close:
-        return f"There is no topic “{shown}”. Did you mean {_names(close)}?"
+        return t("There is no topic “{name}”. Did you mean {names}?", name=shown, names=_names(close))
     listed = _names(sorted(names, key=str.casefold)[:LIST_NAMES])
-    more = " and more (see /topics)" if len(names) > LIST_NAMES else ""
-    return f"There is no topic “{shown}”. Topics: {listed}{more}."
+    if len(names) > LIST_NAMES:
+        return t(
+            "There is no topic “{name}”. Topics: {names} and more (see /topics).", name=shown, names=listed
+        )
+    return t("There is no topic “{name}”. Topics: {names}.", name=shown, names=listed)
 
 
-def topics_reply(topics: Sequence[Topic]) -> str:
+def topics_reply(topics: Sequence[Topic], t: Translator = ENGLISH) -> str:
     if not topics:
-        return "No topics have been set up yet."
+        return t("No topics have been set up yet.")
     lines = [
-        f"• <b>{esc(t.name)}</b>" + (f" — {esc(shorten(t.description, 120))}" if t.description else "")
-        for t in topics
+        f"• <b>{esc(x.name)}</b>" + (f" — {esc(shorten(x.description, 120))}" if x.description else "")
+        for x in topics
     ]
-    tail = ["", "Read one with /topic &lt;name&gt;; follow one with /subscribe &lt;name&gt;."]
-    return fit(["🏷 <b>Topics</b>", ""], lines, tail)
+    tail = ["", t("Read one with /topic &lt;name&gt;; follow one with /subscribe &lt;name&gt;.")]
+    return fit([t("🏷 <b>Topics</b>"), ""], lines, tail, t)
 
 
 def topic_reply(
@@ -65,9 +69,10 @@ def topic_reply(
     articles: Sequence[StoredArticle],
     now: datetime,
     *,
-    note: str | None = None,
+    note: Msg | None = None,
     rules: str | None = None,
     link: str | None = None,
+    t: Translator = ENGLISH,
 ) -> str:
     """A topic's newest articles; `rules` (HTML, for admins) goes under the title, then the topic's deep
     `link` (following it subscribes)."""
@@ -77,61 +82,79 @@ def topic_reply(
     if rules:
         title += f"\n{rules}"
     if link:
-        title += f"\n{topic_link_line(link)}"
+        title += f"\n{topic_link_line(link, t)}"
     if not articles:
-        empty = f"No articles in <b>{esc(topic.name)}</b> yet."
-        extra = [line for line in (rules, topic_link_line(link) if link else None) if line]
+        empty = t("No articles in <b>{name}</b> yet.", name=esc(topic.name))
+        extra = [line for line in (rules, topic_link_line(link, t) if link else None) if line]
         return "\n".join([empty, *extra])
-    return article_list(title, articles, now, note=note, empty="")
+    return article_list(title, articles, now, note=note, empty="", t=t)
 
 
-def my_topics_reply(topics: Sequence[Topic], *, daily: Set[str] = frozenset()) -> str:
+def my_topics_reply(
+    topics: Sequence[Topic], *, daily: Set[str] = frozenset(), t: Translator = ENGLISH
+) -> str:
     if not topics:
-        return "You don't follow any topic yet. See /topics, then /subscribe &lt;name&gt;."
-    lines = [f"• <b>{esc(t.name)}</b>{' (daily)' if t.name in daily else ''}" for t in topics]
-    tail = ["", "Stop one with /unsubscribe &lt;name&gt;."]
-    return fit(["📬 <b>Topics you follow</b>", ""], lines, tail)
+        return t("You don't follow any topic yet. See /topics, then /subscribe &lt;name&gt;.")
+    once_a_day = t("(daily)")
+    lines = [f"• <b>{esc(x.name)}</b>{' ' + esc(once_a_day) if x.name in daily else ''}" for x in topics]
+    tail = ["", t("Stop one with /unsubscribe &lt;name&gt;.")]
+    return fit([t("📬 <b>Topics you follow</b>"), ""], lines, tail, t)
 
 
-def subscribed(topic: Topic, *, created: bool, daily: bool = False) -> str:
+def subscribed(topic: Topic, *, created: bool, daily: bool = False, t: Translator = ENGLISH) -> str:
     name = f"<b>{esc(topic.name)}</b>"
     if not created:
-        return f"You already follow {name}{' once a day' if daily else ''}."
-    how = (
-        "one private message a day with its new articles"
-        if daily
-        else "a private message for each new article"
+        if daily:
+            return t("You already follow {name} once a day.", name=name)
+        return t("You already follow {name}.", name=name)
+    if daily:
+        return t(
+            "✅ You now follow {name}: I'll send you one private message a day with its new articles. "
+            "/unsubscribe {topic} stops them.",
+            name=name,
+            topic=esc(topic.name),
+        )
+    return t(
+        "✅ You now follow {name}: I'll send you a private message for each new article in it. "
+        "/unsubscribe {topic} stops them.",
+        name=name,
+        topic=esc(topic.name),
     )
-    return f"✅ You now follow {name}: I'll send you {how} in it. /unsubscribe {esc(topic.name)} stops them."
 
 
-def unsubscribed(topic: Topic, *, removed: bool) -> str:
+def unsubscribed(topic: Topic, *, removed: bool, t: Translator = ENGLISH) -> str:
     name = f"<b>{esc(topic.name)}</b>"
-    return f"You no longer follow {name}." if removed else f"You weren't following {name}."
+    if removed:
+        return t("You no longer follow {name}.", name=name)
+    return t("You weren't following {name}.", name=name)
 
 
-def slow_down(retry_in: float) -> str:
+def slow_down(retry_in: float, t: Translator = ENGLISH) -> str:
     seconds = max(1, round(retry_in))
-    return f"🐢 Slow down a little: I'll answer again in about {seconds} s."
+    return t("🐢 Slow down a little: I'll answer again in about {n} s.", n=t.number(seconds))
 
 
-def follow_prompt(topic: Topic) -> str:
+def follow_prompt(topic: Topic, t: Translator = ENGLISH) -> str:
     """A deep link's question before following: one press on the button answers it."""
     about = f" — {esc(shorten(topic.description, 120))}" if topic.description else ""
-    return (
-        f"🏷 Follow <b>{esc(topic.name)}</b>{about}?\n"
-        "You'll get a private message for each new article in it; /unsubscribe stops them."
+    return t(
+        "🏷 Follow <b>{name}</b>{about}?\n"
+        "You'll get a private message for each new article in it; /unsubscribe stops them.",
+        name=esc(topic.name),
+        about=about,
     )
 
 
-def follow_button(topic: Topic) -> str:
-    return f"✅ Follow {shorten(topic.name, 40)}"
+def follow_button(topic: Topic, t: Translator = ENGLISH) -> str:
+    return t("✅ Follow {name}", name=shorten(topic.name, 40))
 
 
-UNKNOWN_LINK = "I don't know that link. Send /help to see what I can do, or /topics for the topics to follow."
-ARTICLE_GONE = "That article is no longer in the archive. Send /latest for the newest ones."
+UNKNOWN_LINK = msg(
+    "I don't know that link. Send /help to see what I can do, or /topics for the topics to follow."
+)
+ARTICLE_GONE = msg("That article is no longer in the archive. Send /latest for the newest ones.")
 
 
-def topic_link_line(link: str) -> str:
+def topic_link_line(link: str, t: Translator = ENGLISH) -> str:
     """The topic's deep link under /topic: readers share it, and it subscribes whoever opens it."""
-    return f'🔗 Follow it from any chat: <a href="{esc(link)}">{esc(link)}</a>'
+    return t("🔗 Follow it from any chat: {link}", link=f'<a href="{esc(link)}">{esc(link)}</a>')

@@ -10,6 +10,7 @@ import structlog
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScope,
     BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
@@ -24,6 +25,7 @@ from bot.adapters.telegram_request import AiohttpRequest
 from bot.core.budget import Lane
 from bot.core.commands import ADMIN_COMMANDS, GROUP_COMMANDS, READER_COMMANDS, Command
 from bot.core.errors import ConfigError
+from bot.core.i18n import MENU_CODES, Translator
 from bot.edges.handlers import Handlers
 from bot.edges.handlers_admin import register_admin_handlers
 from bot.edges.handlers_deeplinks import register_deeplink_handlers
@@ -98,29 +100,41 @@ async def _on_error(update: object, context: object) -> None:
     log.error("handler_failed", error=repr(error), update_type=type(update).__name__)
 
 
-def _menu(commands: tuple[Command, ...], implemented: Set[str]) -> list[BotCommand]:
-    return [BotCommand(c.name, c.description) for c in commands if c.name in implemented]
+def _menu(commands: tuple[Command, ...], implemented: Set[str], t: Translator) -> list[BotCommand]:
+    return [BotCommand(c.name, t(c.description)) for c in commands if c.name in implemented]
+
+
+async def _set_menu(
+    app: Application,  # type: ignore[type-arg]
+    commands: list[BotCommand],
+    scope: BotCommandScope,
+    code: str | None,
+) -> bool:
+    """One menu; False (logged) when Telegram refuses it: a menu is a convenience, never a reason to stop."""
+    try:
+        await app.bot.set_my_commands(commands, scope=scope, language_code=code)
+    except TelegramError as exc:
+        log.warning("menu_failed", scope=scope.type, language=code, error=str(exc))
+        return False
+    return True
 
 
 async def register_menus(app: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
-    """Readers see reader commands; each admin's private chat also gets the admin commands."""
+    """Readers see reader commands (in groups, the group ones), described in their language: one menu per
+    shipped language (setMyCommands' two-letter `language_code`) and DEFAULT_LANGUAGE's for everyone else.
+    Each admin's private chat also gets the admin commands (in DEFAULT_LANGUAGE)."""
     implemented = runtime.implemented_commands
-    try:
-        await app.bot.set_my_commands(_menu(READER_COMMANDS, implemented), scope=BotCommandScopeDefault())
-    except TelegramError as exc:  # the menu is a convenience: never a reason not to start
-        log.warning("menu_failed", error=str(exc))
-    try:  # in groups: what works there (Telegram shows this menu in every group chat)
-        await app.bot.set_my_commands(
-            _menu(GROUP_COMMANDS, implemented), scope=BotCommandScopeAllGroupChats()
-        )
-    except TelegramError as exc:
-        log.warning("menu_failed", scope="groups", error=str(exc))
-    admin_menu = _menu(READER_COMMANDS + ADMIN_COMMANDS, implemented)
-    for admin_id in runtime.settings.admin_ids:
-        try:
-            await app.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
-        except TelegramError as exc:  # an admin who never opened a chat with the bot
-            log.warning("admin_menu_failed", admin_id=admin_id, error=str(exc))
+    default = runtime.translators.language(runtime.settings.default_language)
+    languages: list[tuple[str | None, Translator]] = [(None, default)]
+    languages += [
+        (MENU_CODES[lang], runtime.translators.language(lang)) for lang in runtime.translators.languages
+    ]
+    for code, t in languages:
+        await _set_menu(app, _menu(READER_COMMANDS, implemented, t), BotCommandScopeDefault(), code)
+        await _set_menu(app, _menu(GROUP_COMMANDS, implemented, t), BotCommandScopeAllGroupChats(), code)
+    admin_menu = _menu(READER_COMMANDS + ADMIN_COMMANDS, implemented, default)
+    for admin_id in runtime.settings.admin_ids:  # an admin who never opened a chat with the bot: logged
+        await _set_menu(app, admin_menu, BotCommandScopeChat(admin_id), None)
 
 
 async def _learn_channel(app: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]

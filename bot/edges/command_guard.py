@@ -24,6 +24,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 from bot.adapters.telegram_sender import translate
 from bot.core.chat_args import ArgumentError
 from bot.core.delivery import FloodWait
+from bot.core.i18n import ENGLISH, N_, Translator
 from bot.core.ratelimit import CommandLimiter, Verdict
 from bot.core.replies_admin import refusal
 from bot.core.replies_topics import slow_down
@@ -35,7 +36,12 @@ log = structlog.get_logger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
 Callback = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
 MAX_REPLY_WAIT = 10.0  # seconds; a longer flood wait drops the reply rather than hold a handler
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+SORRY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+Translate = Callable[[Update], Translator]  # the reader's language for an update (Runtime.translator)
+
+
+def _english(update: Update) -> Translator:
+    return ENGLISH
 
 
 async def reply_html(update: Update, text: str, *, flood_retries: int = 2) -> None:
@@ -90,8 +96,9 @@ class Answer(Exception):  # noqa: N818 - not an error: a finished answer that en
         self.html = html_text
 
 
-def guarded(command: str) -> Callable[[Callback], Callback]:
-    """Turn ArgumentError into its answer and any other failure into an apology, logged with the command."""
+def guarded(command: str, translate: Translate = _english) -> Callable[[Callback], Callback]:
+    """Turn ArgumentError into its answer and any other failure into an apology (in the reader's
+    language), logged with the command."""
 
     def wrap(callback: Callback) -> Callback:
         @functools.wraps(callback)
@@ -103,10 +110,11 @@ def guarded(command: str) -> Callable[[Callback], Callback]:
                 await _try_reply(update, exc.html)
             except ArgumentError as exc:
                 log.info("command_argument_refused", command=command, user_id=user_id(update), error=str(exc))
-                await _try_reply(update, html.escape(str(exc), quote=False))
+                answer = translate(update).render(exc.message)
+                await _try_reply(update, html.escape(answer, quote=False))
             except Exception as exc:  # nothing a command does may reach the user as an exception
                 log.exception("command_failed", command=command, user_id=user_id(update), error=repr(exc))
-                await _try_reply(update, SORRY)
+                await _try_reply(update, html.escape(translate(update)(SORRY), quote=False))
             finally:
                 COMMAND_SECONDS.labels(command).observe(time.perf_counter() - started)
 
@@ -122,7 +130,9 @@ async def _try_reply(update: Update, text: str, *, flood_retries: int = 2) -> No
         log.warning("reply_failed", error=exc.message)
 
 
-def admin_only(settings: Settings, command: str) -> Callable[[Callback], Callback]:
+def admin_only(
+    settings: Settings, command: str, translate: Translate = _english
+) -> Callable[[Callback], Callback]:
     """Refuse politely, change nothing, and log the attempt when the sender is not in ADMIN_IDS."""
 
     def wrap(callback: Callback) -> Callback:
@@ -130,7 +140,7 @@ def admin_only(settings: Settings, command: str) -> Callable[[Callback], Callbac
         async def run(update: Update, context: Ctx) -> None:
             if not is_admin(settings, update):
                 log.warning("admin_command_refused", command=command, user_id=user_id(update))
-                await reply_html(update, refusal(command))
+                await reply_html(update, refusal(command, translate(update)))
                 return
             await callback(update, context)
 
@@ -142,8 +152,15 @@ def admin_only(settings: Settings, command: str) -> Callable[[Callback], Callbac
 class RateGate:
     """Runs before every handler (group -1): over-limit commands get one "slow down", then nothing."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        translate: Translate = _english,
+    ) -> None:
         self.settings = settings
+        self._translate = translate
         self.limiter = CommandLimiter(settings.command_burst, settings.command_period_seconds)
         self._clock = clock
 
@@ -160,7 +177,8 @@ class RateGate:
             return
         if verdict is Verdict.WARN:
             log.info("command_rate_limited", user_id=uid)
-            await _try_reply(update, slow_down(self.limiter.retry_in(uid, now)), flood_retries=0)
+            answer = slow_down(self.limiter.retry_in(uid, now), self._translate(update))
+            await _try_reply(update, answer, flood_retries=0)
         raise ApplicationHandlerStop
 
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:

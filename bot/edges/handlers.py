@@ -34,21 +34,21 @@ class Handlers:
         if context.args:  # a deep link: t.me/<bot>?start=<payload>
             await self.links.start(update, context.args[0])
             return
+        t = self.rt.translator(update)
         invite = self.rt.channel_link()
         follow = (
-            "Follow us on Telegram for the latest updates: "
-            f'<a href="{html.escape(invite)}">{html.escape(invite.removeprefix("https://"))}</a>'
+            t(
+                "Follow us on Telegram for the latest updates: {link}",
+                link=f'<a href="{html.escape(invite)}">{html.escape(invite.removeprefix("https://"))}</a>',
+            )
             if invite
-            else "Follow our channel for the latest updates."
+            else t("Follow our channel for the latest updates.")
         )
         commands = help_text(
-            admin=is_admin(self.rt.settings, update), implemented=self.rt.implemented_commands
+            admin=is_admin(self.rt.settings, update), implemented=self.rt.implemented_commands, t=t
         )
-        text = (
-            "👋 Hi! I post every new article from our newsroom to the channel.\n"
-            f"{follow}\n\n"
-            f"{html.escape(commands, quote=False)}"
-        )
+        hello = t("👋 Hi! I post every new article from our newsroom to the channel.")
+        text = f"{hello}\n{follow}\n\n{html.escape(commands, quote=False)}"
         await update.effective_message.reply_text(
             text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         )
@@ -63,5 +63,6 @@ class Handlers:
                 admin=is_admin(self.rt.settings, update) and not group,
                 implemented=self.rt.implemented_commands,
                 group=group,
+                t=self.rt.translator(update),
             )
         )

@@ -206,7 +206,7 @@ def register_admin_handlers(app: Application[Any, Any, Any, Any, Any, Any], runt
         "resume": handlers.resume,
     }
     for name, callback in commands.items():
-        wrapped = guarded(name)(admin_only(settings, name)(callback))
+        wrapped = guarded(name, runtime.translator)(admin_only(settings, name, runtime.translator)(callback))
         # block=False: fetching a feed or re-tagging articles never holds up readers' commands
         app.add_handler(CommandHandler(name, wrapped, block=False))
     runtime.implemented_commands.update(commands)

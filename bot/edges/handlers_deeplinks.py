@@ -7,6 +7,7 @@ articles and garbage payloads get a friendly answer, never an error.
 from __future__ import annotations
 
 import contextlib
+import html
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -48,14 +49,15 @@ class DeepLinks:
     async def start(self, update: Update, payload: str) -> None:
         """Answer `/start <payload>` (the reader opened a deep link)."""
         link = parse_payload(payload)
+        t = self.rt.translator(update)
         if link is None:
             log.info("deep_link_unknown", payload=payload[:64])
-            await reply_html(update, UNKNOWN_LINK)
+            await reply_html(update, html.escape(t.render(UNKNOWN_LINK), quote=False))
             return
         if link.kind == "article":
             article = await self.reading.by_id(link.article_id)
             if article is None:
-                await reply_html(update, ARTICLE_GONE)
+                await reply_html(update, html.escape(t.render(ARTICLE_GONE), quote=False))
                 return
             text = render_post(
                 headline=article.headline,
@@ -72,16 +74,16 @@ class DeepLinks:
         stored = await self.topic_reads.get(link.topic)
         if stored is None:
             names = [t.name for t in await self.topic_reads.all()]
-            await reply_html(update, unknown_topic(link.topic, names))
+            await reply_html(update, unknown_topic(link.topic, names, t))
             return
         message = update.effective_message
         if message is None:
             return
         button = InlineKeyboardButton(
-            follow_button(stored.topic), callback_data=f"{FOLLOW_PREFIX}{stored.id}"
+            follow_button(stored.topic, t), callback_data=f"{FOLLOW_PREFIX}{stored.id}"
         )
         await message.reply_text(
-            follow_prompt(stored.topic),
+            follow_prompt(stored.topic, t),
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup([[button]]),
             link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -94,23 +96,24 @@ class DeepLinks:
         if query is None or query.data is None:
             return
         topic_id = query.data.removeprefix(FOLLOW_PREFIX)
+        t = self.rt.translator(update)  # who pressed
         stored = None
         if topic_id.isdecimal():
             stored = next((t for t in await self.topic_reads.all() if t.id == int(topic_id)), None)
         if stored is None:
             with contextlib.suppress(TelegramError):
-                await query.answer("That topic is gone. See /topics.")
+                await query.answer(t("That topic is gone. See /topics."))
             return
         created = await self.topics.subscribe(query.from_user.id, stored.id, utcnow())
         log.info(
             "reader_subscribed", user_id=query.from_user.id, topic=stored.name, created=created, via="link"
         )
         with contextlib.suppress(TelegramError):
-            await query.answer("✅ Following" if created else "You already follow it")
+            await query.answer(t("✅ Following") if created else t("You already follow it"))
         if query.message is not None:
             with contextlib.suppress(TelegramError):
                 await query.edit_message_text(
-                    subscribed(stored.topic, created=created), parse_mode=ParseMode.HTML
+                    subscribed(stored.topic, created=created, t=t), parse_mode=ParseMode.HTML
                 )
 
 

@@ -105,18 +105,21 @@ class GroupHandlers:
         chat_id, title = self._chat(update)
         created = await self.groups.subscribe(chat_id, title, stored.id, user_id(update), utcnow())
         log.info("group_subscribed", chat_id=chat_id, topic=stored.name, created=created)
-        await reply_html(update, group_subscribed(stored.topic, created=created))
+        t = self.rt.translator(update)
+        await reply_html(update, group_subscribed(stored.topic, created=created, t=t))
 
     async def unsubscribe(self, update: Update, context: Ctx, stored: StoredTopic) -> None:
         await self._require_admin(update, context, "unsubscribe")
         chat_id, _ = self._chat(update)
         removed = await self.groups.unsubscribe(chat_id, stored.id)
         log.info("group_unsubscribed", chat_id=chat_id, topic=stored.name, removed=removed)
-        await reply_html(update, group_unsubscribed(stored.topic, removed=removed))
+        t = self.rt.translator(update)
+        await reply_html(update, group_unsubscribed(stored.topic, removed=removed, t=t))
 
     async def my_topics(self, update: Update, context: Ctx) -> None:
         chat_id, _ = self._chat(update)
-        await reply_html(update, group_topics_reply([t.topic for t in await self.groups.topics(chat_id)]))
+        topics = [x.topic for x in await self.groups.topics(chat_id)]
+        await reply_html(update, group_topics_reply(topics, self.rt.translator(update)))
 
     async def member_changed(self, update: Update, context: Ctx) -> None:
         """The bot was added to or removed from a chat (my_chat_member)."""
@@ -134,7 +137,8 @@ class GroupHandlers:
         log.info("group_joined", chat_id=chat.id, status=new, by=change.from_user.id)
         if old in _GONE_STATUSES:
             try:
-                await context.bot.send_message(chat.id, group_welcome(), parse_mode="HTML")
+                welcome = group_welcome(self.rt.translator(update))  # who added the bot: their language
+                await context.bot.send_message(chat.id, welcome, parse_mode="HTML")
             except TelegramError as exc:
                 log.warning("group_welcome_failed", chat_id=chat.id, error=exc.message)
 

@@ -79,6 +79,8 @@ class NewsroomHandlers:
 def register_newsroom_handlers(app: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime) -> None:
     handlers = NewsroomHandlers(runtime)
     for name, callback in {"breaking": handlers.breaking, "audit": handlers.audit}.items():
-        wrapped = guarded(name)(admin_only(runtime.settings, name)(callback))
+        wrapped = guarded(name, runtime.translator)(
+            admin_only(runtime.settings, name, runtime.translator)(callback)
+        )
         app.add_handler(CommandHandler(name, wrapped, block=False))
         runtime.implemented_commands.add(name)

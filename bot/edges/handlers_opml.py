@@ -123,8 +123,12 @@ class OpmlHandlers:
 def register_opml_handlers(app: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime) -> None:
     """/export for admins, and documents sent in private (admins import, everyone else is refused)."""
     handlers = OpmlHandlers(runtime)
-    export = guarded("export")(admin_only(runtime.settings, "export")(handlers.export))
+    export = guarded("export", runtime.translator)(
+        admin_only(runtime.settings, "export", runtime.translator)(handlers.export)
+    )
     app.add_handler(CommandHandler("export", export, block=False))
     documents = filters.Document.ALL & filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(documents, guarded("import")(handlers.on_document), block=False))
+    app.add_handler(
+        MessageHandler(documents, guarded("import", runtime.translator)(handlers.on_document), block=False)
+    )
     runtime.implemented_commands.add("export")

@@ -103,6 +103,8 @@ def register_review_handlers(app: Application[Any, Any, Any, Any, Any, Any], run
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, handlers.on_reply, block=False),
         group=REPLY_GROUP,
     )
-    wrapped = guarded("review")(admin_only(runtime.settings, "review")(handlers.review))
+    wrapped = guarded("review", runtime.translator)(
+        admin_only(runtime.settings, "review", runtime.translator)(handlers.review)
+    )
     app.add_handler(CommandHandler("review", wrapped, block=False))
     runtime.implemented_commands.add("review")

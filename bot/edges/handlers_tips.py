@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot.core.chat_args import ArgumentError
+from bot.core.i18n import N_
 from bot.core.tips import tip_text
 from bot.edges.command_guard import Ctx, actor_of, admin_only, guarded, reply_html, user_id
 from bot.edges.runtime import Runtime
@@ -30,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 BLOCK_USAGE = "Usage: /block <user id>  (the id is in the tip's header)"
 UNBLOCK_USAGE = "Usage: /unblock <user id>"
+PRIVATE_ONLY = N_("Send tips in a private chat with me, please.")
 GATE_GROUP = -2  # before the command rate limit (-1)
 REPLY_GROUP = 6  # its own group: review's edit replies (group 5) still run
 _CAPTION_TIP = filters.CaptionRegex(r"^/tip(@\w+)?(\s|$)")
@@ -52,14 +54,14 @@ class TipHandlers:
         if message is None or user is None:
             return
         if message.chat.type != "private":
-            await reply_html(update, "Send tips in a private chat with me, please.")
+            await reply_html(update, html.escape(self.rt.translator(update)(PRIVATE_ONLY), quote=False))
             return
         photo = message.photo[-1].file_id if message.photo else None
         text = tip_text((message.caption if photo else message.text) or "")
         reader = Tipster(user.id, user.full_name or "Reader", user.username)
         answer = await self.service.submit(context.bot, reader, text, photo)
         if answer is not None:
-            await reply_html(update, html.escape(answer, quote=False))
+            await reply_html(update, html.escape(self.rt.translator(update).render(answer), quote=False))
 
     async def on_reply(self, update: Update, context: Ctx) -> None:
         message = update.effective_message
@@ -107,8 +109,12 @@ def register_tip_handlers(app: Application[Any, Any, Any, Any, Any, Any], runtim
         return
     handlers = TipHandlers(runtime, service)
     app.add_handler(TypeHandler(Update, handlers.gate), group=GATE_GROUP)
-    app.add_handler(CommandHandler("tip", guarded("tip")(handlers.tip), block=False))
-    app.add_handler(MessageHandler(filters.PHOTO & _CAPTION_TIP, guarded("tip")(handlers.tip), block=False))
+    app.add_handler(CommandHandler("tip", guarded("tip", runtime.translator)(handlers.tip), block=False))
+    app.add_handler(
+        MessageHandler(
+            filters.PHOTO & _CAPTION_TIP, guarded("tip", runtime.translator)(handlers.tip), block=False
+        )
+    )
     app.add_handler(
         MessageHandler(
             filters.REPLY & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO),
@@ -118,6 +124,8 @@ def register_tip_handlers(app: Application[Any, Any, Any, Any, Any, Any], runtim
         group=REPLY_GROUP,
     )
     for name, callback in {"block": handlers.block, "unblock": handlers.unblock}.items():
-        wrapped = guarded(name)(admin_only(runtime.settings, name)(callback))
+        wrapped = guarded(name, runtime.translator)(
+            admin_only(runtime.settings, name, runtime.translator)(callback)
+        )
         app.add_handler(CommandHandler(name, wrapped, block=False))
     runtime.implemented_commands.update({"tip", "block", "unblock"})

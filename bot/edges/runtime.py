@@ -12,8 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from telegram import Update
 
 from bot.adapters.backup import backup
+from bot.adapters.catalogs import Translators
 from bot.adapters.db import Database
 from bot.adapters.fetcher import make_client
 from bot.adapters.hub_client import HubClient
@@ -29,6 +31,7 @@ from bot.adapters.repo_tips import TipRepo
 from bot.adapters.repo_websub import WebSubRepo
 from bot.adapters.telegram_newsroom import NewsroomSender
 from bot.adapters.telegram_sender import TelegramSender
+from bot.core.i18n import Translator
 from bot.core.policy import PostPolicy
 from bot.core.timeutil import utcnow
 from bot.edges.ingest_process import IngestProcess
@@ -81,6 +84,12 @@ class Runtime:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # A second, query-only connection for readers' commands: WAL lets it read while `db` writes.
     read_db: Database | None = None
+    translators: Translators = field(default_factory=Translators)  # DEFAULT_LANGUAGE set by open_runtime
+
+    def translator(self, update: Update | None) -> Translator:
+        """The reader's language (Telegram's language_code), else DEFAULT_LANGUAGE."""
+        user = update.effective_user if update is not None else None
+        return self.translators.for_code(user.language_code if user is not None else None)
 
     def channel_link(self) -> str | None:
         """https://t.me/<name> for the configured channel, when it has a public @name."""
@@ -246,6 +255,7 @@ async def _open_storage(settings: Settings, *, migrate: bool) -> Runtime:
         articles=ArticleRepo(db),
         policy=post_policy(settings),
         audit=Audit(AuditRepo(db)),
+        translators=Translators(settings.default_language),
     )
 
 

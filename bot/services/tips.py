@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import structlog
 
 from bot.core.delivery import ChatForbidden, DeliveryError
+from bot.core.i18n import Msg, msg
 from bot.core.timeutil import utcnow
 from bot.core.tips import answer_for_reader, tip_for_editors
 from bot.services.audit import Actor, Audit
@@ -81,12 +82,13 @@ class TipService:
     def is_blocked(self, user_id: int) -> bool:
         return user_id in self.blocked and user_id not in self.config.admin_ids
 
-    async def submit(self, bot: Any, reader: Tipster, text: str, photo: str | None = None) -> str | None:
-        """Pass a tip on to the editors; returns the answer for the reader (None: say nothing)."""
+    async def submit(self, bot: Any, reader: Tipster, text: str, photo: str | None = None) -> Msg | None:
+        """Pass a tip on to the editors; returns the answer for the reader, to put in their language
+        (None: say nothing)."""
         if self.config.per_hour == 0:
-            return "Tips are off."
+            return msg("Tips are off.")
         if not text and photo is None:
-            return "Usage: /tip <what you saw or know>. A photo with a /tip caption works too."
+            return msg("Usage: /tip <what you saw or know>. A photo with a /tip caption works too.")
         now = self.clock()
         recent = await self.store.count_since(reader.id, now - timedelta(hours=1))
         if recent >= self.config.per_hour:
@@ -94,7 +96,7 @@ class TipService:
                 return None  # told once this hour: silence
             self._told[reader.id] = now + timedelta(hours=1)
             log.info("tip_rate_limited", user_id=reader.id, tips=recent)
-            return f"You've sent {recent} tips this hour; please wait a while before sending more."
+            return msg("You've sent {n} tips this hour; please wait a while before sending more.", n=recent)
         tip_id = await self.store.add(
             user_id=reader.id, user_name=reader.name, text=text, photo=photo, now=now
         )
@@ -114,8 +116,8 @@ class TipService:
         await self.store.shown(tip_id, shown)
         log.info("tip_received", tip_id=tip_id, user_id=reader.id, shown=len(shown))
         if not shown:
-            return "Sorry, your tip could not reach the newsroom just now. Please try again later."
-        return "Thanks — your tip went to the newsroom."
+            return msg("Sorry, your tip could not reach the newsroom just now. Please try again later.")
+        return msg("Thanks — your tip went to the newsroom.")
 
     async def answer(
         self, bot: Any, chat_id: str, reply_to: int, text: str, actor: Actor, *, photo: str | None = None

@@ -19,6 +19,7 @@ from bot.core.chat_args import (
 )
 from bot.core.dm import dm_text, reader_gone
 from bot.core.feed_address import blocked_ip, check_host_name, check_resolved, feed_host
+from bot.core.i18n import msg
 from bot.core.models import Feed, StoredArticle, Topic
 from bot.core.ratelimit import CommandLimiter, Verdict
 from bot.core.replies import TEXT_LIMIT, latest_reply, search_reply
@@ -60,7 +61,7 @@ def test_latest_reply_links_escapes_once_and_shows_age() -> None:
 
 
 def test_latest_reply_with_note_and_empty() -> None:
-    text, _ = shown(latest_reply([art(1)], NOW, note="Showing 20, the most I send at once."))
+    text, _ = shown(latest_reply([art(1)], NOW, note=msg("Showing {n}, the most I send at once.", n=20)))
     assert text.endswith("Showing 20, the most I send at once.")
     assert "No articles yet" in shown(latest_reply([], NOW))[0]
 
@@ -164,9 +165,9 @@ def test_parse_count_clamps_with_notes() -> None:
     assert parse_count(None).value == 5
     assert parse_count("10").value == 10
     assert parse_count("50") == parse_count("9" * 40)
-    assert parse_count("50").note == "Showing 20, the most I send at once."
+    assert str(parse_count("50").note) == "Showing 20, the most I send at once."
     assert parse_count("0").value == 1
-    assert parse_count("-3").note == "Showing 1, the fewest I can send."
+    assert str(parse_count("-3").note) == "Showing 1, the fewest I can send."
     assert parse_count("７").value == 7  # fullwidth digit
     with pytest.raises(ArgumentError, match="is not a number"):
         parse_count("ten")

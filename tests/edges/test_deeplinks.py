@@ -44,7 +44,7 @@ async def test_an_article_link_shows_the_article(bot: ChatBot) -> None:
     article_id, url = bot.query("SELECT id, url FROM articles ORDER BY id DESC LIMIT 1")[0]
     shown = await bot.ask(f"/start a-{article_id}")
     assert url in shown.html
-    assert (await bot.ask("/start a-999999999")).text == ARTICLE_GONE
+    assert (await bot.ask("/start a-999999999")).text == str(ARTICLE_GONE)
 
 
 @pytest.mark.parametrize("payload", ["topic-nosuch", "garbage", "topicu-!!", "a-x", "x" * 80])
@@ -53,4 +53,4 @@ async def test_unknown_or_garbage_links_get_a_friendly_word(bot: ChatBot, payloa
     if payload == "topic-nosuch":
         assert "There is no topic “nosuch”" in reply.text
     else:
-        assert reply.text == UNKNOWN_LINK
+        assert reply.text == str(UNKNOWN_LINK)

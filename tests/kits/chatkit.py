@@ -36,9 +36,14 @@ class ChatBot:
     made: FactoryResult
     settings: Settings
 
-    async def ask(self, text: str, *, user_id: int = READER, chat_id: int | None = None) -> SentMessage:
-        """Send `text` as the user (in their private chat unless `chat_id`) and return the bot's reply."""
-        self.api.inject_message(text, user_id=user_id, chat_id=chat_id, chat_type="group")
+    async def ask(
+        self, text: str, *, user_id: int = READER, chat_id: int | None = None, language: str | None = None
+    ) -> SentMessage:
+        """Send `text` as the user (in their private chat unless `chat_id`; their app in `language`) and
+        return the bot's reply."""
+        self.api.inject_message(
+            text, user_id=user_id, chat_id=chat_id, chat_type="group", language_code=language
+        )
         return await self.api.wait_for_reply(chat_id if chat_id is not None else user_id, timeout=10)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -75,26 +75,27 @@ async def test_five_tips_an_hour_then_told_once_then_silence_then_room_again(des
     answers = []
     for n in range(7):
         desk.clock.now = START + timedelta(minutes=n)
-        answers.append(await desk.service.submit(None, RITA, f"tip {n}"))
+        answer = await desk.service.submit(None, RITA, f"tip {n}")
+        answers.append(None if answer is None else str(answer))  # the English (a Msg, translated when sent)
     assert answers[:5] == ["Thanks — your tip went to the newsroom."] * 5
     assert answers[5] == "You've sent 5 tips this hour; please wait a while before sending more."
     assert answers[6] is None
     assert len(desk.sender.sent) == 10  # five tips, two copies each (the group and the admin)
     desk.clock.now = START + timedelta(minutes=60, seconds=30)  # the first tip is over an hour old
-    assert (await desk.service.submit(None, RITA, "tip 7")).startswith("Thanks")
+    assert str(await desk.service.submit(None, RITA, "tip 7")).startswith("Thanks")
     assert await desk.service.submit(None, RITA, "tip 8") is None  # still told this hour: silence
     desk.clock.now = START + timedelta(minutes=125)
-    assert (await desk.service.submit(None, RITA, "tip 9")).startswith("Thanks")
+    assert str(await desk.service.submit(None, RITA, "tip 9")).startswith("Thanks")
 
 
 async def test_tips_off_usage_and_undeliverable(desk: Desk) -> None:
-    assert (await desk.service.submit(None, RITA, "")).startswith("Usage: /tip")
+    assert str(await desk.service.submit(None, RITA, "")).startswith("Usage: /tip")
     desk.sender.refuse = {"-100": DeliveryError("-100", "gone"), str(ADA): ChatForbidden(str(ADA), "no")}
-    assert (await desk.service.submit(None, RITA, "lost")).startswith("Sorry, your tip could not reach")
+    assert str(await desk.service.submit(None, RITA, "lost")).startswith("Sorry, your tip could not reach")
     off = TipService(
         TipRepo(desk.db), lambda bot: desk.sender, TipConfig(("-100",), frozenset(), 0), desk.service.audit
     )
-    assert await off.submit(None, RITA, "anything") == "Tips are off."
+    assert str(await off.submit(None, RITA, "anything")) == "Tips are off."
 
 
 async def test_answers_come_only_from_admins_to_tip_messages(desk: Desk) -> None:

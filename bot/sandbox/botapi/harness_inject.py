@@ -95,8 +95,11 @@ class InjectionHarness(BotAPIMethods):
         chat_type: str = "private",
         reply_to: int | None = None,
         anonymous: bool = False,
+        language_code: str | None = None,
     ) -> int:
         """A user writes `text` (by default in their private chat, created on demand); returns the update_id.
+
+        `language_code` is the user's app language (an IETF tag such as "zh-hans"; Telegram may omit it).
 
         `anonymous=True`: a group admin writing anonymously, as Telegram shows it: `from` is
         @GroupAnonymousBot and `sender_chat` the group itself.
@@ -117,6 +120,7 @@ class InjectionHarness(BotAPIMethods):
             chat_type=chat_type,
             reply_to=reply_to,
             anonymous=anonymous,
+            language_code=language_code,
         )
 
     def inject_photo(
@@ -158,8 +162,11 @@ class InjectionHarness(BotAPIMethods):
         reply_to: int | None,
         photo: bool = False,
         anonymous: bool = False,
+        language_code: str | None = None,
     ) -> int:
         user = self.remember_user(user_id, username=username, first_name=first_name)
+        if language_code:
+            user = {**user, "language_code": language_code}
         if chat_id is None or chat_id == user_id:
             chat = self.private_chat(user_id)
             chat.started, chat.blocked = True, False  # writing to the bot (re)starts it

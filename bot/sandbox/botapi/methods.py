@@ -138,7 +138,7 @@ class BotAPIMethods(InlineMethods, WebhookMethods, ButtonMethods):
             if not 1 <= len(description) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
             cleaned.append({"command": command, "description": description})
-        key = (self.scope_key(params.get("scope")), str(params.get("language_code") or ""))
+        key = (self.scope_key(params.get("scope")), _language_code(params))
         if cleaned:
             self.my_commands[key] = cleaned
         else:
@@ -146,13 +146,11 @@ class BotAPIMethods(InlineMethods, WebhookMethods, ButtonMethods):
         return True
 
     async def delete_my_commands(self, params: JSONDict) -> bool:
-        self.my_commands.pop(
-            (self.scope_key(params.get("scope")), str(params.get("language_code") or "")), None
-        )
+        self.my_commands.pop((self.scope_key(params.get("scope")), _language_code(params)), None)
         return True
 
     async def get_my_commands(self, params: JSONDict) -> list[JSONDict]:
-        key = (self.scope_key(params.get("scope")), str(params.get("language_code") or ""))
+        key = (self.scope_key(params.get("scope")), _language_code(params))
         return list(self.my_commands.get(key, []))
 
     def scope_key(self, scope: object) -> tuple[Any, ...]:
@@ -367,3 +365,11 @@ class BotAPIMethods(InlineMethods, WebhookMethods, ButtonMethods):
         self.publish(message.to_event("message_deleted", chat))
         self.notify()
         return True
+
+
+def _language_code(params: JSONDict) -> str:
+    """setMyCommands' `language_code`: empty (every language) or a two-letter ISO 639-1 code."""
+    code = str(params.get("language_code") or "")
+    if code and not re.fullmatch(r"[a-z]{2}", code):
+        raise bad_request("LANG_CODE_INVALID")
+    return code
