@@ -191,7 +191,9 @@ class SandboxControls:
         who = self.identities[identity]
         return who, who.user_id
 
-    def send(self, identity: str, text: str, reply_to: int | None = None) -> int:
+    def send(
+        self, identity: str, text: str, reply_to: int | None = None, *, language: str | None = None
+    ) -> int:
         """The identity writes `text` (in their private chat, or the editors' group), maybe as a reply to
         one of that chat's messages; returns the update id. ValueError when `reply_to` is not there."""
         who, chat_id = self._where(identity)
@@ -203,6 +205,7 @@ class SandboxControls:
             username=who.username,
             first_name=who.first_name,
             reply_to=reply_to,
+            language_code=language,
         )
 
     def press(self, identity: str, message_id: int, button: str) -> str:

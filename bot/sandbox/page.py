@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +128,12 @@ def _bad(message: str, *, status: int = 400) -> web.HTTPException:
     return error_class(text=json.dumps({"error": message}), content_type="application/json")
 
 
+_LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
+
+
 async def _send(request: web.Request) -> web.Response:
-    """The visitor writes to the bot as the chosen identity: {"identity": "reader"|"admin", "text": "..."}."""
+    """The visitor writes to the bot as the chosen identity: {"identity": "reader"|"admin"|…, "text": "...",
+    "language": "zh-hans"} (the language is optional: the app's language_code Telegram would send)."""
     body = await _json_body(request)
     controls = request.app[CONTROLS_KEY]
     identity, text, reply_to = _identity(body, controls), body.get("text"), body.get("reply_to")
@@ -138,8 +143,11 @@ async def _send(request: web.Request) -> web.Response:
         raise _bad(f"a message is at most {_MAX_TEXT} characters")
     if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
         raise _bad("reply_to must be a message id")
+    language = body.get("language") or None  # the writer's Telegram app language (a language_code)
+    if language is not None and (not isinstance(language, str) or not _LANGUAGE_CODE.fullmatch(language)):
+        raise _bad("language must be a language code such as en, zh-hans or ms")
     try:
-        update_id = controls.send(identity, text.strip(), reply_to)
+        update_id = controls.send(identity, text.strip(), reply_to, language=language)
     except ValueError as exc:
         raise _bad(str(exc)) from None
     return web.json_response({"ok": True, "update_id": update_id})

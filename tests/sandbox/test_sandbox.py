@@ -433,3 +433,23 @@ async def test_the_readers_group_welcomes_and_follows_a_topic(sandbox: tuple[str
             texts = await group_texts()
         assert any(t.startswith("👋 Thanks for adding me!") for t in texts)
         assert "✅ This group now follows climate: I'll post each new article in it here." in " ".join(texts)
+
+
+async def test_the_reader_writes_in_another_app_language(sandbox: tuple[str, float]) -> None:
+    url, _ = sandbox
+    async with httpx.AsyncClient(base_url=url, timeout=15) as client:
+        bad = await client.post(
+            "/api/send", json={"identity": "reader", "text": "/topics", "language": "<x>"}
+        )
+        assert bad.status_code == 400
+        sent = await client.post(
+            "/api/send", json={"identity": "reader", "text": "/topics", "language": "zh-hans"}
+        )
+        assert sent.status_code == 200
+        deadline = time.monotonic() + 10
+        texts: list[str] = []
+        while time.monotonic() < deadline and not any(t.startswith("🏷 话题") for t in texts):
+            await asyncio.sleep(0.2)
+            state = (await client.get("/api/state")).json()
+            texts = [str(m["text"]) for m in state["messages"] if m.get("identity") == "reader"]
+        assert any(t.startswith("🏷 话题") for t in texts), texts[-3:]

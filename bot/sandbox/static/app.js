@@ -329,7 +329,7 @@ async function send(text) {
   $("chat-error").textContent = "";
   try {
     const reply = state.replyTo && state.replyTo.identity === state.identity ? state.replyTo.messageId : null;
-    await post("/api/send", { identity: state.identity, text, reply_to: reply });
+    await post("/api/send", { identity: state.identity, text, reply_to: reply, language: $("language").value });
     clearReply();
   } catch (error) {
     $("chat-error").textContent = error.message;
