@@ -54,7 +54,7 @@ catalogs: install
 	$(BIN)/pybabel extract -F babel.cfg $(CATALOG_KEYWORDS) --no-location --sort-output \
 		--project newsbot --omit-header -o bot/locale/newsbot.pot .
 	$(BIN)/pybabel update -i bot/locale/newsbot.pot -d bot/locale -D newsbot --no-fuzzy-matching \
-		--ignore-obsolete --no-location --width 110
+		--ignore-obsolete --width 110
 
 bench: install
 	$(BIN)/python -m bench

@@ -127,6 +127,11 @@ class DigestRepo:
         )
         return [r[0] for r in rows]
 
+    async def reader_language(self, user_id: int) -> str | None:
+        """The language the reader last followed a topic in (None: never recorded)."""
+        row = await self.db.fetchone("SELECT language FROM reader_languages WHERE user_id = ?", (user_id,))
+        return str(row[0]) if row is not None else None
+
     async def daily_stories(self, user_id: int, since: datetime, limit: int = 200) -> list[DigestStory]:
         """A reader's daily topics' articles first seen after `since` that went out (to any chat), each
         with only the reader's own topics (they group the digest)."""

@@ -182,8 +182,11 @@ class TopicRepo:
 
     # -- subscriptions -------------------------------------------------------------------------------
 
-    async def subscribe(self, user_id: int, topic_id: int, now: datetime, *, mode: str = "each") -> bool:
-        """Follow a topic, each story ("each") or once a day ("daily"); False when nothing changed."""
+    async def subscribe(
+        self, user_id: int, topic_id: int, now: datetime, *, mode: str = "each", language: str | None = None
+    ) -> bool:
+        """Follow a topic, each story ("each") or once a day ("daily"); False when nothing changed.
+        `language` (the reader's, resolved) is remembered for their daily digest."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO subscriptions (user_id, topic_id, created_at, mode) VALUES (?, ?, ?, ?)"
@@ -193,6 +196,13 @@ class TopicRepo:
             )
             changed = cur.rowcount
             await cur.close()
+            if language is not None:
+                await conn.execute(
+                    "INSERT INTO reader_languages (user_id, language, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
+                    " updated_at = excluded.updated_at",
+                    (user_id, language, to_epoch(now)),
+                )
         return changed > 0
 
     async def daily_topics(self, user_id: int) -> set[str]:

@@ -13,12 +13,13 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from bot.core.daytime import Slot, due_slot, next_slot
+from bot.core.i18n import ENGLISH, N_, Translator
 from bot.core.replies import esc, link, shorten
 from bot.core.telegram_html import utf16_len
 
 __all__ = ["OTHER", "Decision", "DigestStory", "decide", "digest_html", "rank", "title"]
 
-OTHER = "More news"
+OTHER = N_("More news")
 TEXT_ROOM = 4000  # Telegram allows 4096 UTF-16 units of visible text; a margin for the newlines' count
 ENTITY_ROOM = 100  # Telegram's entities per message
 HEADLINE_CHARS = 200
@@ -87,6 +88,18 @@ def title(when: datetime, zone: tzinfo, *, name: str = "briefing") -> str:
     return f"{part} {name}, {_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
 
 
+def reader_title(when: datetime, zone: tzinfo, t: Translator = ENGLISH) -> str:
+    """A reader's daily digest title in their language, e.g. "Morning digest of your topics, Tuesday 3
+    December" (the part of day in the newsroom's zone, as `title`)."""
+    local = when.astimezone(zone)
+    date = t.date(local, "EEEE d MMMM")
+    if local.hour < 12:
+        return t("Morning digest of your topics, {date}", date=date)
+    if local.hour < 17:
+        return t("Afternoon digest of your topics, {date}", date=date)
+    return t("Evening digest of your topics, {date}", date=date)
+
+
 def rank(stories: list[DigestStory]) -> list[DigestStory]:
     """Top first: breaking, then in more topics, then newest (then the lower id, for a stable order)."""
     return sorted(
@@ -98,7 +111,7 @@ def _group(story: DigestStory) -> str:
     return min(story.topics, key=str.casefold) if story.topics else OTHER
 
 
-def digest_html(heading: str, stories: list[DigestStory], size: int) -> str | None:
+def digest_html(heading: str, stories: list[DigestStory], size: int, t: Translator = ENGLISH) -> str | None:
     """The digest post, or None when there is nothing to tell. The top `size` stories, each once, under
     its first topic (alphabetically; topics in alphabetical order, untopical stories last under "More
     news"); stories that would pass 4096 characters or 100 entities are left out."""
@@ -112,7 +125,8 @@ def digest_html(heading: str, stories: list[DigestStory], size: int) -> str | No
     lines = [f"🗞 <b>{esc(heading)}</b>"]
     used, entities = utf16_len(f"🗞 {heading}"), 1
     for group in order:
-        head_line, head_cost = f"\n<b>{esc(group)}</b>", utf16_len(group) + 2
+        shown = t(group) if group == OTHER else group
+        head_line, head_cost = f"\n<b>{esc(shown)}</b>", utf16_len(shown) + 2
         for story in groups[group]:
             mark = "🔴 " if story.breaking else ""
             text = shorten(story.headline.strip() or story.url, HEADLINE_CHARS)

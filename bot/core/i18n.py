@@ -13,9 +13,9 @@ from __future__ import annotations
 import gettext
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_timedelta
 from babel.numbers import format_decimal
 
 DEFAULT_LANGUAGE = "en"
@@ -83,6 +83,10 @@ class Translator:
 
     def _value(self, value: object) -> object:
         return self.render(value) if isinstance(value, Msg) else value
+
+    def date(self, value: datetime, pattern: str) -> str:
+        """A date in this language by a CLDR pattern, e.g. "EEEE d MMMM": "Tuesday 3 December"."""
+        return format_date(value, pattern, locale=self.locale)
 
     def number(self, n: int) -> str:
         return format_decimal(n, locale=self.locale)

@@ -104,7 +104,7 @@ class DeepLinks:
             with contextlib.suppress(TelegramError):
                 await query.answer(t("That topic is gone. See /topics."))
             return
-        created = await self.topics.subscribe(query.from_user.id, stored.id, utcnow())
+        created = await self.topics.subscribe(query.from_user.id, stored.id, utcnow(), language=t.language)
         log.info(
             "reader_subscribed", user_id=query.from_user.id, topic=stored.name, created=created, via="link"
         )

@@ -126,9 +126,9 @@ class ReaderHandlers:
             return
         uid = _require_user(update)
         stored = await self._topic(name, update)
-        created = await self.topics.subscribe(uid, stored.id, utcnow(), mode=mode)
-        log.info("reader_subscribed", user_id=uid, topic=stored.name, created=created, mode=mode)
         t = self.rt.translator(update)
+        created = await self.topics.subscribe(uid, stored.id, utcnow(), mode=mode, language=t.language)
+        log.info("reader_subscribed", user_id=uid, topic=stored.name, created=created, mode=mode)
         await reply_html(update, subscribed(stored.topic, created=created, daily=mode == "daily", t=t))
 
     async def unsubscribe(self, update: Update, context: Ctx) -> None:

@@ -164,6 +164,7 @@ def build_briefings(runtime: Runtime) -> Briefings:
         grace=timedelta(minutes=settings.digest_grace_minutes),
         quiet_window=settings.quiet_window,
         disable_notification=settings.disable_notification,
+        translator=lambda language: runtime.translators.language(language or settings.default_language),
     )
     return Briefings(
         DigestRepo(runtime.db),

@@ -20,10 +20,11 @@ from typing import Any, Protocol
 
 import structlog
 
-from bot.core.briefing import MAX_NAP, Decision, DigestStory, decide, digest_html, title
+from bot.core.briefing import MAX_NAP, Decision, DigestStory, decide, digest_html, reader_title, title
 from bot.core.daytime import QuietWindow, due_slot, next_slot, notify
 from bot.core.delivery import ChatForbidden, DeliveryError, FloodWait, Rejected
 from bot.core.dm import reader_gone
+from bot.core.i18n import ENGLISH, Translator
 from bot.core.pacing import Pacer, RateWindow
 from bot.core.timeutil import utcnow
 
@@ -58,6 +59,7 @@ class DigestStore(Protocol):
     async def stories_since(self, since: datetime, chat_id: str, limit: int = ...) -> list[DigestStory]: ...
     async def daily_due(self, slot: str) -> list[int]: ...
     async def daily_stories(self, user_id: int, since: datetime, limit: int = ...) -> list[DigestStory]: ...
+    async def reader_language(self, user_id: int) -> str | None: ...
 
 
 class Readers(Protocol):
@@ -81,6 +83,8 @@ class BriefingConfig:
     grace: timedelta = timedelta(minutes=60)
     quiet_window: QuietWindow | None = None
     disable_notification: bool = False
+    # a reader's language (as recorded when they followed a topic; None = DEFAULT_LANGUAGE) → its Translator
+    translator: Callable[[str | None], Translator] = lambda language: ENGLISH
 
 
 class Briefings:
@@ -220,9 +224,10 @@ class Briefings:
         since = await self.store.last_at("daily", target) or now - FIRST_DIGEST_LOOKBACK
         if not await self.store.claim("daily", target, key, since=since, state="sending", now=now):
             return
-        heading = title(when, self.config.zone, name="digest of your topics")
+        t = self.config.translator(await self.store.reader_language(user_id))
+        heading = reader_title(when, self.config.zone, t)
         stories = await self.store.daily_stories(user_id, since)
-        text = digest_html(heading, stories, self.config.size)
+        text = digest_html(heading, stories, self.config.size, t)
         if text is None:
             await self.store.finish("daily", target, key, "empty", now=now)
             return

@@ -13,6 +13,7 @@ import pytest
 import structlog
 from telegram import Bot
 
+from bot.adapters.catalogs import Translators
 from bot.adapters.db import Database
 from bot.adapters.repo_articles import ArticleRepo
 from bot.adapters.repo_digests import DigestRepo
@@ -235,3 +236,35 @@ async def test_a_paused_channel_holds_its_digest_until_resumed_within_the_grace(
     clock.now = MORNING + timedelta(minutes=30)
     await service.step(NewsroomSender(bot))
     assert len(api.channel_posts(CHANNEL)) == 1
+
+
+async def test_a_daily_digest_is_in_the_language_the_reader_followed_in(
+    world: tuple[LocalBotAPI, Database, Bot],
+) -> None:
+    api, db, bot = world
+    topics = TopicRepo(db)
+    stored, _ = await topics.save(Topic("Climate", keywords=("flood",)), MORNING)
+    await topics.subscribe(READER, stored.id, MORNING, mode="daily", language="ms")
+    clock = Clock(MORNING - timedelta(hours=3))
+    feed, _ = await FeedRepo(db).ensure("http://127.0.0.1:9/feed.xml", clock.now)
+    await ArticleRepo(db).store(
+        feed.id,
+        [
+            article(1, headline="Flood barrier holds"),
+            article(2, headline="Flood maps redrawn", categories=()),
+        ],
+        now=clock.now,
+        first_sync=False,
+        policy=PostPolicy(),
+        channel_id=str(CHANNEL),
+        matchers=await topics.matchers(),
+    )
+    clock.now = MORNING + timedelta(minutes=1)
+    translators = Translators("en")
+    service = briefings(
+        db, bot, clock, channel_id=None, translator=lambda lang: translators.language(lang or "en")
+    )
+    await service.step(NewsroomSender(bot))
+    (digest,) = api.chat_messages(READER)
+    assert digest.text.splitlines()[0] == "🗞 Ringkasan pagi topik anda, Khamis 3 Disember"
+    assert "Flood barrier holds" in digest.text
