@@ -170,3 +170,22 @@ async def test_a_group_that_removed_the_bot_is_ended_not_paused(api: LocalBotAPI
     assert len(api.channel_posts(CHANNEL)) == 2  # the channel goes on
     assert api.chat_messages(ADMINS[0]) == []  # a group leaving is no channel pause to tell admins about
     assert len([e for e in api.errors if e[1] == 403]) == 1  # one refusal, then nothing more is tried
+
+
+async def test_a_group_upgraded_unseen_moves_with_its_topics_on_the_400(
+    api: LocalBotAPI, settings: Settings
+) -> None:
+    group, supergroup = -4500, -1004500
+    api.add_bot_to_group(group, by=ADMINS[0], type="group")
+    api.migrate_group(group, supergroup, by=ADMINS[0])  # the bot never reads these updates here
+    async with running_publisher(settings) as run:
+        topics = TopicRepo(run.db)
+        stored, _ = await topics.save(Topic("alpha", keywords=("number",)), utcnow())
+        assert await GroupRepo(run.db).subscribe(group, "Readers", stored.id, 1, utcnow())
+        await store(run.db, [article(1)], matchers=await topics.matchers())
+        await api.wait_until(lambda: len(api.chat_messages(supergroup)) == 1, timeout=10)
+        await wait_value(run.db, "SELECT chat_id FROM group_subscriptions", supergroup)
+        rows = await run.db.fetchall("SELECT chat_id, state FROM group_chats")
+        assert [tuple(r) for r in rows] == [(supergroup, "member")]
+    assert [e[2] for e in api.errors] == ["Bad Request: group chat was upgraded to a supergroup chat"]
+    assert api.chat_messages(supergroup)[0].text.startswith("Headline number 1")
