@@ -75,6 +75,10 @@ _NAMED_REFERENCES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACES = frozenset(" \t\r\n\v\f\0")  # TDLib's is_space; the end of the text reads as NUL
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 _MARKUP = re.compile(r"[<&]")
+# The shapes nearly every tag has, read at once; anything else goes the careful way, character by character.
+_PLAIN_START = re.compile(r"<([a-z][a-z0-9-]*)>")
+_LINK_START = re.compile(r'<a href="([^"]*)">')
+_PLAIN_END = re.compile(r"</([a-z][a-z0-9-]*)>")
 _ALPHA_RUN = re.compile(r"[A-Za-z]*")
 _DIGIT_RUN = re.compile(r"[0-9]*")
 _HEX_RUN = re.compile(r"[0-9A-Fa-f]*")
@@ -267,6 +271,9 @@ class _Parser:
 
     def start_tag(self, begin: int) -> tuple[_Open, int]:
         """Read the start tag at `begin` (a `<`); returns the open tag and the index after its `>`."""
+        quick = self.quick_start(begin)
+        if quick is not None:
+            return quick
         at = self.at
         i = begin + 1
         while at(i) not in _SPACES and at(i) != ">":
@@ -309,6 +316,21 @@ class _Parser:
             raise self.fail('Tag "span" must have class "tg-spoiler"', begin)
         return _Open(tag, argument, self.utf16, len(self.parts)), i + 1
 
+    def quick_start(self, begin: int) -> tuple[_Open, int] | None:
+        """`<b>` or `<a href="…">` as `start_tag` reads them; None for any other shape."""
+        plain = _PLAIN_START.match(self.src, begin)
+        if plain is not None:
+            tag = plain.group(1)
+            if tag not in _SUPPORTED_TAGS or tag == "span":
+                return None  # the careful way says why
+            return _Open(tag, "", self.utf16, len(self.parts)), plain.end()
+        link = _LINK_START.match(self.src, begin)
+        if link is None:
+            return None
+        raw = link.group(1)
+        value = _decode_references(raw) if "&" in raw else raw
+        return _Open("a", _tag_argument("a", "href", value, ""), self.utf16, len(self.parts)), link.end()
+
     def attribute_value(self, i: int) -> tuple[str, int]:
         """Read the attribute value at `i`: a lowercased name token, or a quoted string decoded."""
         at = self.at
@@ -332,15 +354,19 @@ class _Parser:
         """Close the innermost open tag with the end tag at `begin`; returns the index after its `>`."""
         if not nested:
             raise self.fail("Unexpected end tag", begin)
-        at = self.at
-        i = begin + 2
-        while at(i) not in _SPACES and at(i) != ">":
-            i += 1
-        end_name = self.src[begin + 2 : i].lower()
-        while i < len(self.src) and at(i) in _SPACES:
-            i += 1
-        if at(i) != ">":
-            raise self.fail("Unclosed end tag", begin)
+        quick = _PLAIN_END.match(self.src, begin)
+        if quick is not None:
+            end_name, i = quick.group(1), quick.end() - 1
+        else:
+            at = self.at
+            i = begin + 2
+            while at(i) not in _SPACES and at(i) != ">":
+                i += 1
+            end_name = self.src[begin + 2 : i].lower()
+            while i < len(self.src) and at(i) in _SPACES:
+                i += 1
+            if at(i) != ">":
+                raise self.fail("Unclosed end tag", begin)
         opened = nested.pop()
         if end_name and end_name != opened.tag:
             raise self.fail(
