@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 
+from bot.core import telegram_html
 from bot.core.telegram_html import Entity, ParsedText, TelegramHTMLError, parse_html, utf16_len
 
 
@@ -186,3 +188,49 @@ def test_module_imports_no_io_library() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+QUICK_CASES = [
+    "<b>bold</b> and <i>it</i>",
+    '<a href="https://x.example/?a=1&amp;b=2">link</a>',
+    '<a href="">empty href</a>',
+    '<a href="tg://user?id=1">user</a>',
+    "<span>no class</span>",
+    '<span class="tg-spoiler">ok</span>',
+    "<B>upper</b>",
+    "<b>x</B>",
+    "<b>x</i>",
+    "<b>x</b >",
+    "<b >x</b>",
+    "<tg-spoiler>s</tg-spoiler>",
+    "<blockquote expandable>q</blockquote>",
+    "<p>unsupported</p>",
+    "<a href='single'>q</a>",
+    '<a  href="two spaces">q</a>',
+    '<a href="x" title="t">q</a>',
+    "<b><i>nested</i></b>",
+    "<b></b>empty",
+    "</b>",
+    "<b>unclosed",
+    '<pre><code class="language-python">x</code></pre>',
+    '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>',
+    "a &lt; b &amp;&amp; c &gt; d",
+    "<u>😀</u><s>ü</s>",
+]
+
+
+@pytest.mark.parametrize("markup", QUICK_CASES)
+def test_the_quick_tag_shapes_read_as_the_careful_way_does(
+    markup: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def outcome() -> object:
+        try:
+            parsed = parse_html(markup)
+        except TelegramHTMLError as exc:
+            return ("error", str(exc))
+        return (parsed.text, parsed.entities)
+
+    quick = outcome()
+    monkeypatch.setattr(telegram_html._Parser, "quick_start", lambda self, begin: None)
+    monkeypatch.setattr(telegram_html, "_PLAIN_END", re.compile(r"(?!)"))
+    assert outcome() == quick
