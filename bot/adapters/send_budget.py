@@ -37,6 +37,7 @@ from bot.core.budget import SENDING_METHODS, ChatKey, Lane, SendBudget, chat_key
 __all__ = ["BudgetLimiter", "current_lane", "lane_scope"]
 
 log = structlog.get_logger(__name__)
+_SENDING = frozenset(m.lower() for m in SENDING_METHODS)
 
 current_lane: contextvars.ContextVar[Lane] = contextvars.ContextVar("newsbot_send_lane", default=Lane.REPLY)
 
@@ -115,7 +116,7 @@ class BudgetLimiter(BaseRateLimiter[Lane]):
         data: dict[str, Any],
         rate_limit_args: Lane | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint not in SENDING_METHODS:
+        if endpoint.lower() not in _SENDING:  # Telegram's method names are case-insensitive
             return await callback(*args, **kwargs)
         chat = chat_key(data.get("chat_id"))
         lane = rate_limit_args if isinstance(rate_limit_args, Lane) else current_lane.get()

@@ -8,6 +8,7 @@ what a client shows. Pages are `PAGE` results; `next_offset` is the next page's 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from bot.core.models import StoredArticle
@@ -37,17 +38,23 @@ def next_offset(start: int, found: int) -> str:
     return str(following) if found > PAGE and following <= MAX_OFFSET else ""
 
 
+@lru_cache(maxsize=4096)
+def _message(  # noqa: PLR0917 - positional: the cache key
+    headline: str, dek: str, url: str, source: str, categories: tuple[str, ...], template: str
+) -> str:
+    """The channel post an inline result sends, remembered by everything it is made of: the same archive
+    stories come back for query after query (the latest ones above all), and a correction is a new key."""
+    return render_post(
+        headline=headline, dek=dek, url=url, source=source, categories=categories, template=template
+    )
+
+
 def inline_results(articles: Sequence[StoredArticle], *, template: str) -> list[dict[str, Any]]:
     """One article result per article (ids are the article ids: unique and stable)."""
     results: list[dict[str, Any]] = []
     for article in articles:
-        message = render_post(
-            headline=article.headline,
-            dek=article.dek,
-            url=article.url,
-            source=article.source,
-            categories=article.categories,
-            template=template,
+        message = _message(
+            article.headline, article.dek, article.url, article.source, article.categories, template
         )
         result: dict[str, Any] = {
             "type": "article",
