@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.core.telegram_html import TelegramHTMLError, parse_html
 from bot.sandbox.botapi.methods_buttons import check_markup
@@ -49,6 +50,20 @@ def _results(raw: object) -> list[JSONDict]:
     return raw
 
 
+@lru_cache(maxsize=8192)
+def _text_length(text: str, *, html: bool) -> int:
+    """A message text's length as Telegram counts it, its markup checked (ApiError when it does not parse).
+
+    Remembered: answers repeat the same stories' texts, and Telegram checks them in far less time than
+    this module's Python parser would take again."""
+    if not html:
+        return len(text.encode("utf-16-le")) // 2
+    try:
+        return parse_html(text).stripped().length
+    except TelegramHTMLError as exc:
+        raise bad_request(f"can't parse entities: {exc.reason}") from None
+
+
 def _check_result(result: JSONDict) -> None:
     kind = result.get("type")
     if kind != "article":
@@ -59,15 +74,7 @@ def _check_result(result: JSONDict) -> None:
     if not isinstance(content, dict) or not str(content.get("message_text") or "").strip():
         raise bad_request("MESSAGE_EMPTY")
     text = str(content["message_text"])
-    if str(content.get("parse_mode") or "").lower() == "html":
-        try:
-            parsed = parse_html(text)
-        except TelegramHTMLError as exc:
-            raise bad_request(f"can't parse entities: {exc.reason}") from None
-        length = parsed.stripped().length
-    else:
-        length = len(text.encode("utf-16-le")) // 2
-    if length > TEXT_LIMIT:
+    if _text_length(text, html=str(content.get("parse_mode") or "").lower() == "html") > TEXT_LIMIT:
         raise bad_request("MESSAGE_TOO_LONG")
     for key in ("thumbnail_url", "url"):
         value = result.get(key)
