@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.core.commands import help_text
 from bot.edges.command_guard import is_admin
 from bot.edges.handlers_deeplinks import DeepLinks
+from bot.edges.handlers_groups import in_group
 
 if TYPE_CHECKING:
     from bot.edges.runtime import Runtime
@@ -44,8 +45,12 @@ class Handlers:
             if invite
             else t("Follow our channel for the latest updates.")
         )
+        group = in_group(update)
         commands = help_text(
-            admin=is_admin(self.rt.settings, update), implemented=self.rt.implemented_commands, t=t
+            admin=is_admin(self.rt.settings, update) and not group,
+            implemented=self.rt.implemented_commands,
+            group=group,
+            t=t,
         )
         hello = t("👋 Hi! I post every new article from our newsroom to the channel.")
         text = f"{hello}\n{follow}\n\n{html.escape(commands, quote=False)}"
@@ -56,8 +61,7 @@ class Handlers:
     async def help(self, update: Update, context: Ctx) -> None:
         if update.effective_message is None:
             return
-        chat = update.effective_chat
-        group = chat is not None and chat.type in ("group", "supergroup")
+        group = in_group(update)
         await update.effective_message.reply_text(
             help_text(
                 admin=is_admin(self.rt.settings, update) and not group,

@@ -81,6 +81,9 @@ async def _scenario(room: Newsroom, ping: str) -> None:
     assert (await say(room, "/unsubscribe climate", user_id=MEMBER, chat_id=GROUP)).startswith("Only this")
     latest = await say(room, "/latest@newsbot_test_bot", user_id=MEMBER, chat_id=GROUP)
     assert latest.startswith("🗞 Latest articles")
+    started = await say(room, "/start", user_id=MEMBER, chat_id=GROUP)
+    assert "/subscribe <topic> - Group admins" in started
+    assert "/tip" not in started
     helped = await say(room, "/help", user_id=MEMBER, chat_id=GROUP)
     assert "/subscribe <topic> - Group admins: post each new article of a topic here" in helped
     assert "/addtopic" not in helped
