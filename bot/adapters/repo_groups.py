@@ -26,15 +26,17 @@ class GroupChat:
 
 
 async def end_group(conn: aiosqlite.Connection, chat_id: int, reason: str, now: datetime) -> bool:
-    """Within a transaction: the bot left `chat_id` (or was removed). Returns False for a chat that is not
-    a group the bot is in (a channel, say), True when the group's subscriptions and queue were ended."""
-    cur = await conn.execute(
+    """Within a transaction: the bot left `chat_id` (or was removed). False for a chat that is no group
+    the bot has known (a channel, say); True for a group: its subscriptions and queue are ended (again,
+    if a send raced the update that ended it)."""
+    known = list(await conn.execute_fetchall("SELECT 1 FROM group_chats WHERE chat_id = ?", (chat_id,)))
+    if not known:
+        return False
+    await conn.execute(
         "UPDATE group_chats SET state = 'left', left_at = ?, left_reason = ?"
         " WHERE chat_id = ? AND state = 'member'",
         (to_epoch(now), reason[:300], chat_id),
     )
-    if cur.rowcount == 0:
-        return False
     await conn.execute("DELETE FROM group_subscriptions WHERE chat_id = ?", (chat_id,))
     await conn.execute(
         "UPDATE outbox SET state = 'skipped', last_error = ?, last_error_at = ?"

@@ -131,7 +131,7 @@ class GroupHandlers:
         if new in _GONE_STATUSES:
             ended = await self.groups.left(chat.id, f"removed ({new})", now)
             self.admins.forget(chat.id)
-            log.info("group_left", chat_id=chat.id, status=new, subscriptions_ended=ended)
+            log.info("group_left", chat_id=chat.id, status=new, known=ended)
             return
         await self.groups.joined(chat.id, chat.title or "", now)
         log.info("group_joined", chat_id=chat.id, status=new, by=change.from_user.id)
