@@ -15,9 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from babel.dates import format_date, format_timedelta
-from babel.numbers import format_decimal
-
 DEFAULT_LANGUAGE = "en"
 # Our language codes (what DEFAULT_LANGUAGE takes) → Babel's locale names.
 LOCALES: Mapping[str, str] = {"en": "en", "zh-hans": "zh_Hans", "ms": "ms"}
@@ -86,9 +83,13 @@ class Translator:
 
     def date(self, value: datetime, pattern: str) -> str:
         """A date in this language by a CLDR pattern, e.g. "EEEE d MMMM": "Tuesday 3 December"."""
+        from babel.dates import format_date  # noqa: PLC0415 - Babel loads where texts are made, not in ingest
+
         return format_date(value, pattern, locale=self.locale)
 
     def number(self, n: int) -> str:
+        from babel.numbers import format_decimal  # noqa: PLC0415 - as in `date`
+
         return format_decimal(n, locale=self.locale)
 
     def age(self, seconds: float) -> str:
@@ -105,6 +106,8 @@ class Translator:
             threshold = 1.0 if value < timedelta(hours=24) else 2.0
         else:
             value = timedelta(days=seconds // 86400)
+        from babel.dates import format_timedelta  # noqa: PLC0415 - as in `date`
+
         return format_timedelta(
             -value, add_direction=True, format="narrow", threshold=threshold, locale=self.locale
         )
