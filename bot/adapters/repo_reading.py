@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +34,10 @@ SEARCH_WINDOW = 1000  # rank among at most this many newest matches
 # every match, and the capped count costs a fifth of what 5,000 did (about 0.1 against 0.5 ms).
 BM25_MAX_MATCHES = SEARCH_WINDOW
 SEARCH_POOL = 50  # tiered search: rows per query read from articles to sort by publication time
+# Words found common stay common: the archive only grows (pruning could make them rare again, so the verdict
+# is kept an hour, not forever). Remembering it spares common words, the most searched, the capped count.
+COMMON_TTL = 3600.0
+COMMON_REMEMBERED = 4096
 MAX_QUERY_TOKENS = 8
 MAX_TOKEN_CHARS = 64
 HEADLINE_WEIGHT = 4.0  # a word in the headline counts this many times one in the dek
@@ -133,9 +139,17 @@ COUNT_MATCHES_SQL = "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE arti
 class ReadingRepo:
     """The queries /latest, /topic and /search run. Every method reads; none writes."""
 
-    def __init__(self, db: Database, *, bm25_max_matches: int = BM25_MAX_MATCHES) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        bm25_max_matches: int = BM25_MAX_MATCHES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
         self.bm25_max_matches = bm25_max_matches
+        self._clock = clock
+        self._common: dict[tuple[str, ...], float] = {}  # words → until when they are known to be common
 
     async def latest(self, n: int) -> list[StoredArticle]:
         rows = await self.db.fetchall(LATEST_SQL, {"n": max(n, 0)})
@@ -165,12 +179,24 @@ class ReadingRepo:
         return SearchResult(any_found, words, all_words=False)
 
     async def _rare(self, words: tuple[str, ...]) -> bool:
-        """True when at most `bm25_max_matches` articles have any of the words (a capped count)."""
+        """True when at most `bm25_max_matches` articles have any of the words (a capped count; a "common"
+        verdict is remembered COMMON_TTL seconds)."""
+        key = tuple(sorted({w.casefold() for w in words}))  # FTS5 matches regardless of case
+        now = self._clock()
+        if self._common.get(key, 0.0) > now:
+            return False
         cap = self.bm25_max_matches
         row = await self.db.fetchone(
             COUNT_MATCHES_SQL, {"q": fts_query(words, any_word=True), "cap": cap + 1}
         )
-        return row is not None and int(row[0]) <= cap
+        rare = row is not None and int(row[0]) <= cap
+        if not rare:
+            if len(self._common) >= COMMON_REMEMBERED:
+                self._common = {k: t for k, t in self._common.items() if t > now}
+                if len(self._common) >= COMMON_REMEMBERED:
+                    self._common.clear()
+            self._common[key] = now + COMMON_TTL
+        return rare
 
     async def _match(
         self, words: tuple[str, ...], n: int, *, any_word: bool, rare: bool

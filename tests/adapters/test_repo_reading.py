@@ -15,6 +15,7 @@ from bot.adapters import repo_reading
 from bot.adapters.db import Database
 from bot.adapters.repo_reading import (
     BY_TOPIC_SQL,
+    COMMON_TTL,
     COUNT_MATCHES_SQL,
     LATEST_SQL,
     SEARCH_SQL,
@@ -267,3 +268,26 @@ async def test_count_by_feed(db: Database, factory_db: tuple[Path, FactoryResult
     counts = await ReadingRepo(db).count_by_feed()
     assert sum(counts.values()) == N
     assert set(counts) <= set(factory_db[1].feed_ids)
+
+
+async def test_a_common_verdict_is_remembered_for_an_hour(db: Database) -> None:
+    """Common words skip the capped count for COMMON_TTL; rare ones are counted every time."""
+    now = [1000.0]
+    repo = ReadingRepo(db, bm25_max_matches=10, clock=lambda: now[0])
+    counts: list[str] = []
+    await db.conn.set_trace_callback(
+        lambda sql: counts.append(sql) if sql.startswith("SELECT COUNT(*)") else None
+    )
+    try:
+        first = await repo.search("election", 5)
+        again = await repo.search("Election", 5)  # the same words, whatever the case
+        assert [a.id for a in again.articles] == [a.id for a in first.articles]
+        assert len(counts) == 1
+        await repo.search("zzzunknownzzz", 5)  # rare: counted each time
+        await repo.search("zzzunknownzzz", 5)
+        assert len(counts) == 3
+        now[0] += COMMON_TTL + 1
+        await repo.search("election", 5)
+        assert len(counts) == 4
+    finally:
+        await db.conn.set_trace_callback(None)
