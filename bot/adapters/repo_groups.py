@@ -1,5 +1,6 @@
 """Group chats and the topics they follow: joined and left (my_chat_member, a 403), moved (a group
-upgraded to a supergroup), subscribed by their admins.
+upgraded to a supergroup: `move_group`, which OutboxRepo.move_chat runs with the queue's move), subscribed
+by their admins.
 
 A followed topic's new articles are queued for the group in `outbox` at ingest (repo_articles.py), so they
 are paced (20 a minute per chat), retried, corrected and never lost like channel posts. Ending a group
@@ -62,6 +63,15 @@ async def move_group(conn: aiosqlite.Connection, old: int, new: int, now: dateti
     await conn.execute("DELETE FROM group_chats WHERE chat_id = ?", (old,))
 
 
+# The bot is in the group: added, or a subscription made there (its title refreshed; rejoining restarts it).
+_JOINED_SQL = (
+    "INSERT INTO group_chats (chat_id, title, state, joined_at) VALUES (?, ?, 'member', ?)"
+    " ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, state = 'member',"
+    " joined_at = CASE WHEN group_chats.state = 'left' THEN excluded.joined_at ELSE joined_at END,"
+    " left_at = NULL, left_reason = NULL"
+)
+
+
 def group_number(chat_id: str) -> int | None:
     """A stored chat id as a group's number; None for an @name (channels only)."""
     text = chat_id.strip()
@@ -74,27 +84,12 @@ class GroupRepo:
 
     async def joined(self, chat_id: int, title: str, now: datetime) -> None:
         """The bot is a member of this group (added, or seen answering there)."""
-        await self.db.execute_write(
-            "INSERT INTO group_chats (chat_id, title, state, joined_at) VALUES (?, ?, 'member', ?)"
-            " ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, state = 'member',"
-            " joined_at = CASE WHEN group_chats.state = 'left' THEN excluded.joined_at ELSE joined_at END,"
-            " left_at = NULL, left_reason = NULL",
-            (chat_id, title[:200], to_epoch(now)),
-        )
+        await self.db.execute_write(_JOINED_SQL, (chat_id, title[:200], to_epoch(now)))
 
     async def left(self, chat_id: int, reason: str, now: datetime) -> bool:
         """The bot was removed: True when a group's subscriptions and queued posts were ended."""
         async with self.db.transaction() as conn:
             return await end_group(conn, chat_id, reason, now)
-
-    async def moved(self, old: int, new: int, now: datetime) -> None:
-        """A group upgraded to a supergroup: subscriptions and queued posts follow it to the new id."""
-        async with self.db.transaction() as conn:
-            await move_group(conn, old, new, now)
-            await conn.execute(
-                "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'queued'",
-                (str(new), str(old)),
-            )
 
     async def get(self, chat_id: int) -> GroupChat | None:
         row = await self.db.fetchone(
@@ -105,11 +100,7 @@ class GroupRepo:
     async def subscribe(self, chat_id: int, title: str, topic_id: int, by: int | None, now: datetime) -> bool:
         """Follow a topic in the group; False when it already did."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO group_chats (chat_id, title, state, joined_at) VALUES (?, ?, 'member', ?)"
-                " ON CONFLICT (chat_id) DO UPDATE SET state = 'member', left_at = NULL, left_reason = NULL",
-                (chat_id, title[:200], to_epoch(now)),
-            )
+            await conn.execute(_JOINED_SQL, (chat_id, title[:200], to_epoch(now)))
             cur = await conn.execute(
                 "INSERT OR IGNORE INTO group_subscriptions (chat_id, topic_id, created_at, created_by)"
                 " VALUES (?, ?, ?, ?)",
@@ -125,13 +116,7 @@ class GroupRepo:
 
     async def topics(self, chat_id: int) -> list[StoredTopic]:
         """The topics the group follows, by name."""
-        ids = {
-            int(r[0])
-            for r in await self.db.fetchall(
-                "SELECT topic_id FROM group_subscriptions WHERE chat_id = ?", (chat_id,)
-            )
-        }
-        return [t for t in await TopicRepo(self.db).all() if t.id in ids]
+        return await TopicRepo(self.db).group_subscriptions(chat_id)
 
     async def counts(self) -> tuple[int, int]:
         """(groups the bot is in, group subscriptions), for status."""

@@ -220,11 +220,18 @@ class TopicRepo:
         return changed > 0
 
     async def subscriptions(self, user_id: int) -> list[StoredTopic]:
+        return await self._followed("subscriptions", "user_id", user_id)
+
+    async def group_subscriptions(self, chat_id: int) -> list[StoredTopic]:
+        """The topics a group follows (repo_groups.py keeps them), by name."""
+        return await self._followed("group_subscriptions", "chat_id", chat_id)
+
+    async def _followed(self, table: str, key: str, value: int) -> list[StoredTopic]:
         rows = await self.db.fetchall(
             "SELECT t.id, t.name, t.description, t.keywords, t.categories, t.channel_id"
-            " FROM subscriptions AS s JOIN topics AS t ON t.id = s.topic_id"
-            " WHERE s.user_id = ? ORDER BY t.name COLLATE NOCASE",
-            (user_id,),
+            f" FROM {table} AS s JOIN topics AS t ON t.id = s.topic_id"
+            f" WHERE s.{key} = ? ORDER BY t.name COLLATE NOCASE",
+            (value,),
         )
         return [_row_to_topic(r) for r in rows]
 

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from bot.adapters.repo_groups import GroupRepo
+from bot.adapters.repo_outbox import OutboxRepo
 from bot.adapters.repo_topics import StoredTopic
 from bot.core.chat_args import ArgumentError
 from bot.core.replies_groups import (
@@ -87,6 +88,7 @@ class GroupHandlers:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.groups = GroupRepo(runtime.db)
+        self.outbox = OutboxRepo(runtime.db)
         self.admins = GroupAdmins()
 
     async def _require_admin(self, update: Update, context: Ctx, command: str) -> None:
@@ -147,7 +149,8 @@ class GroupHandlers:
         message = update.effective_message
         if message is None or message.migrate_to_chat_id is None:
             return
-        await self.groups.moved(message.chat.id, message.migrate_to_chat_id, utcnow())
+        # the same move as a send's 400 makes the publisher do: topics, then the queue, to the new id
+        await self.outbox.move_chat(str(message.chat.id), str(message.migrate_to_chat_id), now=utcnow())
         self.admins.forget(message.chat.id)
         log.info("group_migrated", chat_id=message.chat.id, new_chat_id=message.migrate_to_chat_id)
 

@@ -86,7 +86,7 @@ async def test_a_group_moved_to_its_supergroup_keeps_topics_and_queue(db: Databa
     assert [t.name for t in await groups.topics(SUPERGROUP)] == ["climate"]
     assert await groups.topics(GROUP) == []
     assert (str(SUPERGROUP), "queued") in await chats(db)
-    await groups.moved(SUPERGROUP, -1009999, NOW)  # and once more, by the service message
+    await outbox.move_chat(str(SUPERGROUP), "-1009999", now=NOW)  # and once more, by the service message
     assert await groups.get(SUPERGROUP) is None
     moved = await groups.get(-1009999)
     assert moved is not None
