@@ -110,11 +110,14 @@ def parse_topic_name(raw: str | None, *, usage: str | Msg) -> str:
     return text
 
 
-def split_name_and_count(args: list[str], *, usage: str | Msg) -> tuple[str, Count]:
-    """`/topic <name> [n]`: the name, and a count when the last word is a number."""
+def split_name_and_count(
+    args: list[str], *, usage: str | Msg, default: int = LIST_DEFAULT, maximum: int = LIST_MAX
+) -> tuple[str, Count]:
+    """`/topic <name> [n]`: the name, and a count when the last word is a number (as `parse_count`)."""
     if len(args) >= 2 and _NUMBER_RE.match(clean_text(args[-1])):
-        return parse_topic_name(" ".join(args[:-1]), usage=usage), parse_count(args[-1])
-    return parse_topic_name(" ".join(args), usage=usage), Count(LIST_DEFAULT)
+        count = parse_count(args[-1], default=default, maximum=maximum)
+        return parse_topic_name(" ".join(args[:-1]), usage=usage), count
+    return parse_topic_name(" ".join(args), usage=usage), Count(default)
 
 
 def parse_addtopic(raw: str | None) -> Topic:

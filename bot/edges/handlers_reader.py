@@ -16,6 +16,8 @@ from telegram.ext import Application, CommandHandler
 from bot.adapters.repo_reading import ReadingRepo
 from bot.adapters.repo_topics import StoredTopic, TopicRepo
 from bot.core.chat_args import (
+    LIST_DEFAULT,
+    LIST_MAX,
     ArgumentError,
     Count,
     clean_text,
@@ -84,9 +86,7 @@ class ReaderHandlers:
         await reply_html(update, topics_reply(topics, self.rt.translator(update)))
 
     async def topic(self, update: Update, context: Ctx) -> None:
-        name, count = split_name_and_count(context.args or [], usage=TOPIC_USAGE)
-        if in_group(update):
-            count = _count(update, " ".join((context.args or [])[1:]))
+        name, count = split_name_and_count(context.args or [], usage=TOPIC_USAGE, **_limits(update))
         stored = await self._topic(name, update)
         articles = await self.reading.by_topic(stored.id, count.value)
         rules = None
@@ -153,11 +153,15 @@ class ReaderHandlers:
         await reply_html(update, my_topics_reply([x.topic for x in followed], daily=daily, t=t))
 
 
-def _count(update: Update, raw: str | None) -> Count:
-    """How many articles a list shows: fewer in a group, where replies are short."""
+def _limits(update: Update) -> dict[str, int]:
+    """How many articles a list shows by default and at most: fewer in a group, where replies are short."""
     if in_group(update):
-        return parse_count(raw, default=GROUP_LIST_DEFAULT, maximum=GROUP_LIST_MAX)
-    return parse_count(raw)
+        return {"default": GROUP_LIST_DEFAULT, "maximum": GROUP_LIST_MAX}
+    return {"default": LIST_DEFAULT, "maximum": LIST_MAX}
+
+
+def _count(update: Update, raw: str | None) -> Count:
+    return parse_count(raw, **_limits(update))
 
 
 def _require_user(update: Update) -> int:
